@@ -1,0 +1,299 @@
+//! Managed data identifiers as data (macie.md §4, decisions.md §3).
+//!
+//! Adding an identifier means adding an entry here and, where the data type has one, a
+//! validator in [`crate::validators`]. Every entry carries positive and negative examples that
+//! the unit tests (and `dragnet identifiers check`) run. Ids, categories, keywords and
+//! RECOMMENDED membership are Macie's; identifiers Macie lacks are marked as extensions.
+
+use dragnet_model::Category;
+
+use crate::names;
+use crate::validators::{self, Validator};
+
+/// How one pattern of an identifier decides that a match counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternKind {
+    /// Every match counts (no keyword needed).
+    Always,
+    /// A keyword must be in the column name / field path, or precede the match within the
+    /// distance in the same value.
+    NeedsKeyword,
+    /// Only in columns or fields whose name holds a keyword, and the regex must match the
+    /// whole (trimmed) value; used for names and street lines in structured data.
+    WholeValueInKeywordColumn,
+}
+
+/// One regex of a managed identifier.
+#[derive(Debug, Clone, Copy)]
+pub struct PatternDef {
+    /// The pattern (Rust `regex` syntax, Unicode-aware).
+    pub regex: &'static str,
+    /// When a match of it counts.
+    pub kind: PatternKind,
+}
+
+/// A managed data identifier.
+#[derive(Debug, Clone, Copy)]
+pub struct ManagedIdentifier {
+    /// Macie's id, e.g. `USA_SOCIAL_SECURITY_NUMBER`.
+    pub id: &'static str,
+    /// Macie's category.
+    pub category: Category,
+    /// In Macie's RECOMMENDED set for jobs.
+    pub recommended: bool,
+    /// Not a Macie identifier (decisions.md §3): in ALL, never in RECOMMENDED.
+    pub extension: bool,
+    /// Keywords (case-insensitive).
+    pub keywords: &'static [&'static str],
+    /// The patterns; a value matched by any counts once.
+    pub patterns: &'static [PatternDef],
+    /// Check on each candidate match.
+    pub validator: Option<Validator>,
+    /// Which of two overlapping managed detections is kept (higher wins).
+    pub priority: u8,
+    /// The CloudWatch Logs data-protection name, where one exists.
+    pub cloudwatch_name: Option<&'static str>,
+    /// Texts that must yield a detection of this identifier.
+    pub examples: &'static [&'static str],
+    /// Texts that must not.
+    pub negative_examples: &'static [&'static str],
+}
+
+impl ManagedIdentifier {
+    /// True when every pattern needs a keyword (what `identifiers list` shows).
+    pub fn keyword_required(&self) -> bool {
+        self.patterns.iter().all(|p| p.kind != PatternKind::Always)
+    }
+}
+
+/// Keyword distance for managed identifiers: characters between the end of the keyword and
+/// the start of the match, inclusive (macie.md §2.5).
+pub const MANAGED_KEYWORD_DISTANCE: usize = 30;
+
+macro_rules! address_regex {
+    ($tail:literal) => {
+        concat!(
+            r"\b\d{1,6}(?:[ ]+[A-Za-z0-9.'\-]+){0,5}[ ]+",
+            r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|path|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|loop|row|plaza|run|pike|crossing|xing|alley|walk|expressway|freeway|turnpike|heights|hts|point|pt|ridge|park)",
+            r"\.?(?:,?[ ]+(?i:apt|apartment|unit|suite|ste|#)[ ]?[A-Za-z0-9\-]+)?",
+            $tail
+        )
+    };
+}
+
+fn full_name(text: &[u8], m: std::ops::Range<usize>) -> bool {
+    names::is_full_name(&String::from_utf8_lossy(&text[m]))
+}
+
+/// The managed identifiers dragnet ships.
+pub static MANAGED: &[ManagedIdentifier] = &[
+    ManagedIdentifier {
+        id: "AWS_CREDENTIALS",
+        category: Category::Credentials,
+        recommended: true,
+        extension: false,
+        keywords: &["aws_secret_access_key", "credentials", "secret access key", "secret key", "set-awscredential"],
+        patterns: &[PatternDef { regex: r"[A-Za-z0-9/+]{40}", kind: PatternKind::NeedsKeyword }],
+        validator: Some(validators::aws_secret_key),
+        priority: 100,
+        cloudwatch_name: Some("AwsSecretKey"),
+        examples: &[
+            "aws_secret_access_key = Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2n",
+            "secret key: 8Jd0Fk3LmQ9pW2xZ7vB4nC1sT6yH5gR/eU+aI0oP",
+            "credentials\nAbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/Ab",
+        ],
+        negative_examples: &[
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2n with no keyword",
+            "secret key: Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2nEXTRA",
+        ],
+    },
+    ManagedIdentifier {
+        id: "CREDIT_CARD_NUMBER",
+        category: Category::FinancialInformation,
+        recommended: true,
+        extension: false,
+        keywords: &[
+            "account number", "american express", "amex", "bank card", "c card", "card", "cc #", "ccn",
+            "check card", "cred card", "credit", "credit card", "credit cards", "credit no", "credit num",
+            "dankort", "debit", "debit card", "debit no", "debit num", "diners club", "discover", "electron",
+            "japanese card bureau", "jcb", "mastercard", "mc", "pan", "payment account number",
+            "payment card number", "pcn", "pmnt #", "pmnt card", "pmnt no", "pmnt number", "union pay", "visa",
+        ],
+        patterns: &[PatternDef { regex: r"\b\d(?:[ \-]?\d){12,18}\b", kind: PatternKind::NeedsKeyword }],
+        validator: Some(validators::credit_card),
+        priority: 90,
+        cloudwatch_name: Some("CreditCardNumber"),
+        examples: &["visa 4556737586899855", "Credit card: 4556 7375 8689 9855", "amex 3498 765432 10127"],
+        negative_examples: &["visa 4111111111111111", "card 4556737586899856", "order 4556737586899855 shipped"],
+    },
+    ManagedIdentifier {
+        id: "DATE_OF_BIRTH",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &["bday", "b-day", "birth date", "birthday", "date of birth", "dob"],
+        patterns: &[PatternDef {
+            regex: r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|\d{1,2} (?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{4})\b",
+            kind: PatternKind::NeedsKeyword,
+        }],
+        validator: Some(validators::birth_date),
+        priority: 30,
+        cloudwatch_name: None,
+        examples: &["DOB: 1989-05-25", "date of birth 05/25/1989", "Birthday: May 25, 1989"],
+        negative_examples: &["shipped 1989-05-25", "dob: 1989-02-30", "dob: 1789-05-25"],
+    },
+    ManagedIdentifier {
+        id: "DRIVERS_LICENSE",
+        category: Category::PersonalInformation,
+        recommended: true,
+        extension: false,
+        keywords: &[
+            "dl#", "dl:", "dlno#", "driver licence", "driver license", "driver licenses", "driver licences",
+            "drivers licence", "drivers license", "driver's licence", "driver's license", "driving licence",
+            "driving license", "drivers permit", "driver's permit", "driver permit",
+        ],
+        patterns: &[PatternDef {
+            regex: r"\b(?:[A-Z]{1,2}\d{5,13}|\d{7,13}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d|[A-Z]-?\d{3}-?\d{4}-?\d{4}(?:-?\d{2})?)\b",
+            kind: PatternKind::NeedsKeyword,
+        }],
+        validator: Some(validators::drivers_license),
+        priority: 60,
+        cloudwatch_name: Some("DriversLicense-US"),
+        examples: &["driver's license: S12345678", "DL# 123456789", "Driving license D123-4567-8901"],
+        negative_examples: &["license plate S12345678", "driver's license: S11111111", "DL# 1234"],
+    },
+    ManagedIdentifier {
+        id: "EMAIL_ADDRESS",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: true,
+        keywords: &["email", "e-mail", "mail"],
+        patterns: &[PatternDef {
+            regex: r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
+            kind: PatternKind::Always,
+        }],
+        validator: Some(validators::email),
+        priority: 85,
+        cloudwatch_name: Some("EmailAddress"),
+        examples: &["contact jane.doe@example.com today", "x+tag@mail.example.org", "To: bob_smith@corp.co.uk"],
+        negative_examples: &["jane.doe@localhost", "not an email: a@b", "user@example.c0m"],
+    },
+    ManagedIdentifier {
+        id: "IP_ADDRESS",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: true,
+        keywords: &["ip", "ip address", "source ip", "client ip"],
+        patterns: &[PatternDef { regex: r"\b(?:\d{1,3}\.){3}\d{1,3}\b", kind: PatternKind::Always }],
+        validator: Some(validators::ipv4),
+        priority: 55,
+        cloudwatch_name: Some("IpAddress"),
+        examples: &["from 192.168.10.20 at noon", "sourceIPAddress 203.0.113.7", "10.0.0.1"],
+        negative_examples: &["version 1.2.840.10008.5.1.4.1", "256.10.10.10", "1.2.3"],
+    },
+    ManagedIdentifier {
+        id: "NAME",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &["name", "full name"],
+        patterns: &[
+            PatternDef {
+                regex: r"\b(?:(?:Mr|Mrs|Ms|Dr|Miss|Prof)\.? )?\p{Lu}\p{Ll}+(?: \p{Lu}\.?)? \p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?\b",
+                kind: PatternKind::Always,
+            },
+            PatternDef {
+                regex: r"^\p{L}[\p{L}'’.\-]*\d*(?:[ ]+\p{L}[\p{L}'’.\-]*\d*){1,3}$",
+                kind: PatternKind::WholeValueInKeywordColumn,
+            },
+        ],
+        validator: Some(full_name),
+        priority: 10,
+        cloudwatch_name: Some("Name"),
+        examples: &["Patient John Smith was seen", "signed by Dr. Maria Lopez", "Contact: Emily Carter"],
+        negative_examples: &["Dual Eligible", "Saint Andrew Parish", "John"],
+    },
+    ManagedIdentifier {
+        id: "ADDRESS",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &["address", "street"],
+        patterns: &[
+            PatternDef {
+                regex: address_regex!(r",?[ ]+(?:[A-Za-z.'\-]+[ ]+){0,3}[A-Za-z.'\-]+,?[ ]+(?:[A-Z]{2}|(?i:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming))[ ]+\d{5}(?:-\d{4})?\b"),
+                kind: PatternKind::Always,
+            },
+            PatternDef {
+                regex: address_regex!(r"$"),
+                kind: PatternKind::WholeValueInKeywordColumn,
+            },
+        ],
+        validator: None,
+        priority: 40,
+        cloudwatch_name: Some("Address"),
+        examples: &[
+            "ship to 427 Balistreri Way Unit 19, Chicopee, MA 01013",
+            "1600 Pennsylvania Avenue, Washington, DC 20500",
+            "at 60 Hospital Road Leominster Massachusetts 01453.",
+        ],
+        negative_examples: &["427 Balistreri Way", "Room 12, Chicopee, MA 01013", "call 60 times a day"],
+    },
+    ManagedIdentifier {
+        id: "PHONE_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &["cell", "contact", "fax", "mobile", "phone", "phone number", "tel", "telephone"],
+        patterns: &[
+            PatternDef {
+                regex: r"(?:\+1[\-. ]?|\b1[\-. ])\(?[2-9]\d{2}\)?[\-. ]?[2-9]\d{2}[\-. ]?\d{4}\b",
+                kind: PatternKind::Always,
+            },
+            PatternDef {
+                regex: r"(?:\+?1[\-. ]?)?(?:\(\b|\b)[2-9]\d{2}\)?[\-. ]?[2-9]\d{2}[\-. ]?\d{4}\b",
+                kind: PatternKind::NeedsKeyword,
+            },
+        ],
+        validator: Some(validators::nanp_phone),
+        priority: 50,
+        cloudwatch_name: Some("PhoneNumber-US"),
+        examples: &["call +1 978-466-2000", "phone: (978) 466-2000", "Tel 9784662000"],
+        negative_examples: &["order 978-466-2000 shipped", "phone: 078-466-2000", "+1 222-222-2222"],
+    },
+    ManagedIdentifier {
+        id: "USA_PASSPORT_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: true,
+        extension: false,
+        keywords: &["passport", "passport number", "passport no", "passport#", "travel document"],
+        patterns: &[PatternDef { regex: r"\b(?:[A-Z]\d{8}|\d{9})\b", kind: PatternKind::NeedsKeyword }],
+        validator: Some(validators::us_passport),
+        priority: 70,
+        cloudwatch_name: Some("PassportNumber-US"),
+        examples: &["passport: 123456789", "Passport number C03005988", "travel document 912803456"],
+        negative_examples: &["passport: X19277260X", "passport: 111111111", "invoice 123456789"],
+    },
+    ManagedIdentifier {
+        id: "USA_SOCIAL_SECURITY_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: true,
+        extension: false,
+        keywords: &["social security", "ss#", "ssn", "ssns", "social security number"],
+        patterns: &[PatternDef {
+            regex: r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})\b",
+            kind: PatternKind::NeedsKeyword,
+        }],
+        validator: Some(validators::us_ssn),
+        priority: 80,
+        cloudwatch_name: Some("Ssn-US"),
+        examples: &["SSN: 123-45-6788", "social security number 536 22 1234", "ss# 536221234"],
+        negative_examples: &["SSN: 999-76-6866", "SSN: 666-12-3456", "part 123-45-6788"],
+    },
+];
+
+/// Looks up a managed identifier by Macie id.
+pub fn managed(id: &str) -> Option<&'static ManagedIdentifier> {
+    MANAGED.iter().find(|m| m.id == id)
+}

@@ -1,0 +1,499 @@
+//! The detection engine: runs every selected identifier over a unit of text (a CSV cell, a
+//! text line, a JSON value) and reports where each one matched.
+//!
+//! Pure and synchronous: no I/O, no async, no allocation per unit beyond the output.
+//! One `RegexSet` pass tells which identifiers can match a unit at all; only those run their
+//! own regex, keyword check and validator.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use dragnet_model::identifiers::SeverityThreshold;
+use dragnet_model::{Category, CustomDataIdentifier, SeverityLevel};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::allow::AllowMatcher;
+use crate::catalog::{ManagedIdentifier, PatternKind, MANAGED_KEYWORD_DISTANCE};
+use crate::dialect::{compile_macie_regex, DialectError};
+use crate::keywords::{char_count, fold, name_holds_keyword, name_tokens};
+use crate::validators::Validator;
+
+/// What kind of identifier a detection comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentifierKind {
+    /// A managed identifier of this category.
+    Managed {
+        /// Macie category.
+        category: Category,
+        /// Overlap priority.
+        priority: u8,
+    },
+    /// A custom identifier with its severity thresholds.
+    Custom {
+        /// `severityLevels`, if given.
+        severity_levels: Option<Vec<SeverityThreshold>>,
+    },
+}
+
+/// Public facts about one compiled identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierInfo {
+    /// Managed id or custom identifier id.
+    pub id: String,
+    /// Display name (the id for managed identifiers).
+    pub name: String,
+    /// Managed or custom.
+    pub kind: IdentifierKind,
+}
+
+impl IdentifierInfo {
+    /// The category detections of this identifier belong to.
+    pub fn category(&self) -> Category {
+        match self.kind {
+            IdentifierKind::Managed { category, .. } => category,
+            IdentifierKind::Custom { .. } => Category::CustomIdentifier,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct CompiledPattern {
+    regex: Regex,
+    kind: PatternKind,
+}
+
+#[derive(Debug)]
+struct CompiledIdentifier {
+    info: IdentifierInfo,
+    patterns: Vec<CompiledPattern>,
+    folded_keywords: Vec<String>,
+    distance: usize,
+    /// Custom identifiers measure to the end of the match, managed ones to its start.
+    distance_to_end: bool,
+    validator: Option<Validator>,
+    ignore_words: Vec<Vec<u8>>,
+}
+
+/// A detection in a unit: which identifier, and the byte range in the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the identifier in the engine ([`Engine::info`]).
+    pub identifier: usize,
+    /// Byte range of the match in the unit.
+    pub start: usize,
+    /// End of the byte range.
+    pub end: usize,
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A custom identifier's regex is not in Macie's dialect.
+    #[error("custom data identifier {id:?} ({name}): {source}")]
+    CustomRegex {
+        /// Identifier id.
+        id: String,
+        /// Identifier name.
+        name: String,
+        /// What is wrong with the regex.
+        source: DialectError,
+    },
+    /// An allow list regex is not valid.
+    #[error("allow list {id:?}: {source}")]
+    AllowListRegex {
+        /// Allow list id.
+        id: String,
+        /// What is wrong with the regex.
+        source: DialectError,
+    },
+    /// The combined patterns are too large to compile together.
+    #[error("the selected identifiers could not be compiled together: {0}")]
+    TooLarge(String),
+}
+
+/// Which identifiers a column or field name qualifies (its keywords are in the name).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Qualification {
+    qualified: Vec<bool>,
+}
+
+impl Qualification {
+    /// Whether identifier `i` is qualified.
+    pub fn contains(&self, i: usize) -> bool {
+        self.qualified.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// The compiled set of identifiers a job runs.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    identifiers: Vec<CompiledIdentifier>,
+    set: RegexSet,
+    set_owner: Vec<(usize, usize)>,
+    keyword_ac: Option<AhoCorasick>,
+    keyword_owner: Vec<(usize, Vec<u8>)>,
+    allow: AllowMatcher,
+}
+
+impl Engine {
+    /// Builds an engine from managed identifiers, custom identifiers and allow lists.
+    pub fn new(
+        managed: &[&ManagedIdentifier],
+        custom: &[CustomDataIdentifier],
+        allow: AllowMatcher,
+    ) -> Result<Self, EngineError> {
+        let mut identifiers = Vec::new();
+        for m in managed {
+            let patterns = m
+                .patterns
+                .iter()
+                .map(|p| CompiledPattern {
+                    regex: RegexBuilder::new(p.regex)
+                        .build()
+                        .unwrap_or_else(|e| panic!("managed identifier {} has an invalid built-in regex: {e}", m.id)),
+                    kind: p.kind,
+                })
+                .collect();
+            identifiers.push(CompiledIdentifier {
+                info: IdentifierInfo {
+                    id: m.id.to_string(),
+                    name: m.id.to_string(),
+                    kind: IdentifierKind::Managed {
+                        category: m.category,
+                        priority: m.priority,
+                    },
+                },
+                patterns,
+                folded_keywords: m.keywords.iter().map(|k| fold(k)).collect(),
+                distance: MANAGED_KEYWORD_DISTANCE,
+                distance_to_end: false,
+                validator: m.validator,
+                ignore_words: Vec::new(),
+            });
+        }
+        for c in custom {
+            let regex = compile_macie_regex(&c.regex).map_err(|source| EngineError::CustomRegex {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                source,
+            })?;
+            let kind = if c.keywords.is_empty() {
+                PatternKind::Always
+            } else {
+                PatternKind::NeedsKeyword
+            };
+            identifiers.push(CompiledIdentifier {
+                info: IdentifierInfo {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    kind: IdentifierKind::Custom {
+                        severity_levels: c.severity_levels.clone(),
+                    },
+                },
+                patterns: vec![CompiledPattern { regex, kind }],
+                folded_keywords: c.keywords.iter().map(|k| fold(k)).collect(),
+                distance: c.max_match_distance(),
+                distance_to_end: true,
+                validator: None,
+                ignore_words: c.ignore_words.iter().map(|w| w.as_bytes().to_vec()).collect(),
+            });
+        }
+        Self::assemble(identifiers, managed, custom, allow)
+    }
+
+    fn assemble(
+        identifiers: Vec<CompiledIdentifier>,
+        managed: &[&ManagedIdentifier],
+        custom: &[CustomDataIdentifier],
+        allow: AllowMatcher,
+    ) -> Result<Self, EngineError> {
+        let mut set_patterns = Vec::new();
+        let mut set_owner = Vec::new();
+        for (i, ident) in identifiers.iter().enumerate() {
+            for (j, p) in ident.patterns.iter().enumerate() {
+                set_patterns.push(p.regex.as_str().to_string());
+                set_owner.push((i, j));
+            }
+        }
+        let set = RegexSetBuilder::new(&set_patterns)
+            .size_limit(64 * (1 << 20))
+            .dfa_size_limit(64 * (1 << 20))
+            .build()
+            .map_err(|e| EngineError::TooLarge(e.to_string()))?;
+        // Free-text keywords: every keyword of every identifier, matched case-insensitively.
+        let mut keyword_owner = Vec::new();
+        let mut keyword_texts = Vec::new();
+        let raw_keywords = managed
+            .iter()
+            .map(|m| m.keywords.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+            .chain(custom.iter().map(|c| c.keywords.clone()));
+        for (i, kws) in raw_keywords.enumerate() {
+            for k in kws {
+                keyword_owner.push((i, k.to_lowercase().into_bytes()));
+                keyword_texts.push(k.to_lowercase());
+            }
+        }
+        let keyword_ac = if keyword_texts.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&keyword_texts)
+                    .map_err(|e| EngineError::TooLarge(e.to_string()))?,
+            )
+        };
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                identifiers,
+                set,
+                set_owner,
+                keyword_ac,
+                keyword_owner,
+                allow,
+            }),
+        })
+    }
+
+    /// Number of identifiers.
+    pub fn len(&self) -> usize {
+        self.inner.identifiers.len()
+    }
+
+    /// True when no identifier is selected.
+    pub fn is_empty(&self) -> bool {
+        self.inner.identifiers.is_empty()
+    }
+
+    /// Facts about identifier `i`.
+    pub fn info(&self, i: usize) -> &IdentifierInfo {
+        &self.inner.identifiers[i].info
+    }
+
+    /// Which identifiers the given names (a column header, or the elements of a JSON path)
+    /// qualify: those with a keyword in any of the names.
+    pub fn qualify(&self, names: &[&str]) -> Qualification {
+        let prepared: Vec<(String, Vec<String>)> =
+            names.iter().map(|n| (fold(n), name_tokens(n))).collect();
+        Qualification {
+            qualified: self
+                .inner
+                .identifiers
+                .iter()
+                .map(|ident| {
+                    ident.folded_keywords.iter().any(|k| {
+                        prepared
+                            .iter()
+                            .any(|(folded, tokens)| name_holds_keyword(folded, tokens, k))
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Scans one unit of text and appends its detections to `out`.
+    ///
+    /// `qualification` comes from [`Engine::qualify`] for the unit's column or path (use the
+    /// default for free text). Matches ending at or before `skip_before` are not reported: a
+    /// caller that scans a long value in overlapping windows passes the overlap here.
+    pub fn scan(&self, text: &[u8], qualification: &Qualification, skip_before: usize, out: &mut Vec<Hit>) {
+        let inner = &*self.inner;
+        if text.is_empty() {
+            return;
+        }
+        let candidates = inner.set.matches(text);
+        if !candidates.matched_any() {
+            return;
+        }
+        let first_new = out.len();
+        let mut keyword_ends: Option<Vec<(usize, usize)>> = None;
+        for set_index in candidates.iter() {
+            let (ii, pi) = inner.set_owner[set_index];
+            let ident = &inner.identifiers[ii];
+            let pattern = &ident.patterns[pi];
+            let qualified = qualification.contains(ii);
+            match pattern.kind {
+                PatternKind::WholeValueInKeywordColumn => {
+                    if !qualified {
+                        continue;
+                    }
+                    let range = trimmed(text);
+                    if range.end <= skip_before || !pattern.regex.is_match(&text[range.clone()]) {
+                        continue;
+                    }
+                    if self.accept(ident, text, range.clone()) {
+                        push_unique(out, first_new, Hit { identifier: ii, start: range.start, end: range.end });
+                    }
+                }
+                PatternKind::Always | PatternKind::NeedsKeyword => {
+                    let needs_keyword = pattern.kind == PatternKind::NeedsKeyword && !qualified;
+                    let ends: Vec<usize> = if needs_keyword {
+                        let all = keyword_ends.get_or_insert_with(|| self.keyword_ends(text));
+                        all.iter().filter(|(o, _)| *o == ii).map(|(_, e)| *e).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    if needs_keyword && ends.is_empty() {
+                        continue;
+                    }
+                    // A rejected candidate must not hide an overlapping one ("Patient John"
+                    // rejected, "John Smith" accepted), so the search resumes one character
+                    // after a rejected match's start, and after the end of an accepted one.
+                    let mut at = 0;
+                    while let Some(m) = pattern.regex.find_at(text, at) {
+                        let valid = m.end() > skip_before
+                            && m.start() < m.end()
+                            && (!needs_keyword || keyword_precedes(text, &ends, m.range(), ident))
+                            && ident.validator.is_none_or(|v| v(text, m.range()));
+                        if !valid {
+                            at = next_char_boundary(text, m.start());
+                        } else {
+                            // Ignore words and allow lists suppress the whole value, so the
+                            // search goes on after it rather than inside it.
+                            if !self.suppressed(ident, &text[m.range()]) {
+                                push_unique(out, first_new, Hit { identifier: ii, start: m.start(), end: m.end() });
+                            }
+                            at = m.end();
+                        }
+                        if at >= text.len() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.resolve_overlaps(out, first_new);
+    }
+
+    fn accept(&self, ident: &CompiledIdentifier, text: &[u8], m: Range<usize>) -> bool {
+        ident.validator.is_none_or(|v| v(text, m.clone())) && !self.suppressed(ident, &text[m])
+    }
+
+    /// The value holds one of the identifier's ignore words, or an allow list allows it.
+    fn suppressed(&self, ident: &CompiledIdentifier, value: &[u8]) -> bool {
+        ident
+            .ignore_words
+            .iter()
+            .any(|w| !w.is_empty() && value.windows(w.len()).any(|x| x == w.as_slice()))
+            || self.inner.allow.allows(value)
+    }
+
+    /// `(identifier, keyword end)` for every whole-word keyword occurrence in `text`.
+    fn keyword_ends(&self, text: &[u8]) -> Vec<(usize, usize)> {
+        let Some(ac) = &self.inner.keyword_ac else {
+            return Vec::new();
+        };
+        let mut ends = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let (owner, kw) = &self.inner.keyword_owner[m.pattern().as_usize()];
+            let starts_alnum = kw.first().is_some_and(u8::is_ascii_alphanumeric);
+            let ends_alnum = kw.last().is_some_and(u8::is_ascii_alphanumeric);
+            let before_ok = !starts_alnum || m.start() == 0 || !text[m.start() - 1].is_ascii_alphanumeric();
+            let after_ok = !ends_alnum || m.end() >= text.len() || !text[m.end()].is_ascii_alphanumeric();
+            if before_ok && after_ok {
+                ends.push((*owner, m.end()));
+            }
+        }
+        ends
+    }
+
+    /// Among overlapping managed detections of different identifiers, keeps the one with the
+    /// higher priority (an email is not also a name; a card number is not also a phone).
+    /// Custom identifiers are independent of managed ones and of each other, as in Macie.
+    fn resolve_overlaps(&self, out: &mut Vec<Hit>, from: usize) {
+        if out.len() - from < 2 {
+            return;
+        }
+        let priority = |h: &Hit| match self.inner.identifiers[h.identifier].info.kind {
+            IdentifierKind::Managed { priority, .. } => Some(priority),
+            IdentifierKind::Custom { .. } => None,
+        };
+        let new: Vec<Hit> = out.drain(from..).collect();
+        let mut keep = vec![true; new.len()];
+        for i in 0..new.len() {
+            let Some(pi) = priority(&new[i]) else { continue };
+            for j in 0..new.len() {
+                if i == j || new[i].identifier == new[j].identifier {
+                    continue;
+                }
+                let Some(pj) = priority(&new[j]) else { continue };
+                let overlap = new[i].start < new[j].end && new[j].start < new[i].end;
+                if overlap && (pj > pi || (pj == pi && new[j].identifier < new[i].identifier)) {
+                    keep[i] = false;
+                }
+            }
+        }
+        out.extend(new.into_iter().zip(keep).filter(|(_, k)| *k).map(|(h, _)| h));
+        out[from..].sort_by_key(|h| (h.start, h.identifier));
+    }
+}
+
+fn push_unique(out: &mut Vec<Hit>, from: usize, hit: Hit) {
+    // Two patterns of one identifier may match the same value; it counts once.
+    if !out[from..]
+        .iter()
+        .any(|h| h.identifier == hit.identifier && h.start < hit.end && hit.start < h.end)
+    {
+        out.push(hit);
+    }
+}
+
+fn next_char_boundary(text: &[u8], from: usize) -> usize {
+    let mut i = from + 1;
+    while i < text.len() && (text[i] & 0xC0) == 0x80 {
+        i += 1;
+    }
+    i
+}
+
+fn trimmed(text: &[u8]) -> Range<usize> {
+    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
+    let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    start..end
+}
+
+/// A keyword ends before the match starts, and the distance (keyword end to match end for
+/// custom identifiers, to match start for managed ones) is within the identifier's maximum.
+fn keyword_precedes(text: &[u8], ends: &[usize], m: Range<usize>, ident: &CompiledIdentifier) -> bool {
+    let target = if ident.distance_to_end { m.end } else { m.start };
+    ends.iter()
+        .filter(|&&e| e <= m.start)
+        .max()
+        .is_some_and(|&e| char_count(&text[e..target]) <= ident.distance)
+}
+
+/// Severity of a managed identifier's detections in one object (decisions.md §2):
+/// credentials are High; otherwise 1 → Low, 2–99 → Medium, 100+ → High.
+pub fn managed_severity(category: Category, count: u64) -> Option<SeverityLevel> {
+    match (category, count) {
+        (_, 0) => None,
+        (Category::Credentials, _) => Some(SeverityLevel::High),
+        (_, 1) => Some(SeverityLevel::Low),
+        (_, 2..=99) => Some(SeverityLevel::Medium),
+        _ => Some(SeverityLevel::High),
+    }
+}
+
+/// Severity of a custom identifier's detections (macie.md §3.3): Medium when it has no
+/// levels; otherwise the highest level whose threshold the count reaches, or none (no
+/// detection reported) below the lowest threshold.
+pub fn custom_severity(levels: Option<&[SeverityThreshold]>, count: u64) -> Option<SeverityLevel> {
+    if count == 0 {
+        return None;
+    }
+    match levels {
+        None => Some(SeverityLevel::Medium),
+        Some(levels) => levels
+            .iter()
+            .filter(|l| u64::try_from(l.occurrences_threshold).unwrap_or(u64::MAX) <= count)
+            .map(|l| l.severity)
+            .max(),
+    }
+}

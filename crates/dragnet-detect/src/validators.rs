@@ -1,0 +1,272 @@
+//! Checks that a regex match is a real value of its type: checksums, number-allocation rules,
+//! and context rules a regex without look-around cannot express.
+//!
+//! Every validator sees the whole unit (`text`) and the match range, so it can look at the
+//! characters around the match.
+
+use std::ops::Range;
+
+/// A validator: `true` keeps the match.
+pub type Validator = fn(text: &[u8], m: Range<usize>) -> bool;
+
+fn digits(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().filter(|b| b.is_ascii_digit()).map(|b| b - b'0').collect()
+}
+
+/// The Luhn (mod 10) checksum over decimal digits.
+pub fn luhn(digits: &[u8]) -> bool {
+    if digits.is_empty() {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Published test card numbers that Macie never reports (issuers' documentation).
+const TEST_CARD_NUMBERS: &[&str] = &[
+    "4111111111111111", "4012888888881881", "4222222222222", "4242424242424242",
+    "4000056655665556", "4005519200000004", "4009348888881881", "4012000033330026",
+    "4012000077777777", "4217651111111119", "4500600000000061", "4917610000000000",
+    "5555555555554444", "5105105105105100", "5200828282828210", "5454545454545454",
+    "2223003122003222", "2223000048400011", "378282246310005", "371449635398431",
+    "378734493671000", "6011111111111117", "6011000990139424", "6011000400000000",
+    "3530111333300000", "3566002020360505", "30569309025904", "38520000023237",
+    "36227206271667", "6200000000000005", "6250941006528599", "5019717010103742",
+];
+
+/// Issuer prefixes and lengths (Amex, Dankort, Diners, Discover, Electron, JCB, Mastercard,
+/// UnionPay, Visa).
+fn issuer_accepts(d: &[u8]) -> bool {
+    let n = d.len();
+    let prefix = |len: usize| d[..len].iter().fold(0u32, |acc, &x| acc * 10 + u32::from(x));
+    let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6));
+    // Visa (incl. Electron).
+    (p1 == 4 && matches!(n, 13 | 16 | 19))
+        // Mastercard.
+        || ((51..=55).contains(&p2) || (222_100..=272_099).contains(&p6)) && n == 16
+        // American Express.
+        || matches!(p2, 34 | 37) && n == 15
+        // Diners Club.
+        || ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 || p3 == 309) && (14..=19).contains(&n)
+        // Discover.
+        || (p4 == 6011 || p2 == 65 || (644..=649).contains(&p3) || (622_126..=622_925).contains(&p6)) && (16..=19).contains(&n)
+        // JCB.
+        || (3528..=3589).contains(&p4) && (16..=19).contains(&n)
+        // UnionPay.
+        || p2 == 62 && (16..=19).contains(&n)
+        // Dankort.
+        || p4 == 5019 && n == 16
+}
+
+/// Credit card numbers: 13–19 digits, one consistent separator style, issuer prefix, Luhn,
+/// and not a published test number.
+pub fn credit_card(text: &[u8], m: Range<usize>) -> bool {
+    let s = &text[m.clone()];
+    let has_space = s.contains(&b' ');
+    let has_dash = s.contains(&b'-');
+    if has_space && has_dash {
+        return false;
+    }
+    let d = digits(s);
+    if !(13..=19).contains(&d.len()) || !issuer_accepts(&d) || !luhn(&d) {
+        return false;
+    }
+    let plain: String = d.iter().map(|x| char::from(b'0' + x)).collect();
+    !TEST_CARD_NUMBERS.contains(&plain.as_str()) && bounded_by_non_digit(text, m)
+}
+
+/// The match is not glued to more digits (or digit groups) on either side.
+pub fn bounded_by_non_digit(text: &[u8], m: Range<usize>) -> bool {
+    let before = m.start.checked_sub(1).map(|i| text[i]);
+    let after = text.get(m.end).copied();
+    !before.is_some_and(|b| b.is_ascii_digit()) && !after.is_some_and(|b| b.is_ascii_digit())
+}
+
+/// US SSNs per the Social Security Administration (decisions.md §10): area not 000, 666 or
+/// 900–999; group not 00; serial not 0000; the widely published advertising numbers ignored.
+pub fn us_ssn(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 9 || !bounded_by_non_digit(text, m) {
+        return false;
+    }
+    let area = u32::from(d[0]) * 100 + u32::from(d[1]) * 10 + u32::from(d[2]);
+    let group = d[3] * 10 + d[4];
+    let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
+    const ADVERTISED: &[&str] = &["078051120", "219099999", "457555462", "123456789"];
+    let plain: String = d.iter().map(|x| char::from(b'0' + x)).collect();
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !ADVERTISED.contains(&plain.as_str())
+}
+
+/// North American numbers: area code and exchange start with 2–9; not all one digit.
+pub fn nanp_phone(text: &[u8], m: Range<usize>) -> bool {
+    let mut d = digits(&text[m.clone()]);
+    if d.len() == 11 && d[0] == 1 {
+        d.remove(0);
+    }
+    if d.len() != 10 || !bounded_by_non_digit(text, m) {
+        return false;
+    }
+    d[0] >= 2 && d[3] >= 2 && !d.iter().all(|&x| x == d[0]) && !(d[1] == 1 && d[2] == 1)
+}
+
+/// Dotted-quad IPv4 addresses: octets ≤ 255 and not part of a longer dotted number such as a
+/// DICOM UID (`1.2.840.10008.5.1.4.1.1.1.1`) or a version string.
+pub fn ipv4(text: &[u8], m: Range<usize>) -> bool {
+    let s = &text[m.clone()];
+    let octets_ok = s.split(|b| *b == b'.').all(|o| {
+        !o.is_empty()
+            && o.len() <= 3
+            && (o.len() == 1 || o[0] != b'0')
+            && o.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0')) <= 255
+    });
+    let before_dotted = m.start >= 2 && text[m.start - 1] == b'.' && text[m.start - 2].is_ascii_digit();
+    let after_dotted = text.get(m.end) == Some(&b'.') && text.get(m.end + 1).is_some_and(u8::is_ascii_digit);
+    octets_ok && !before_dotted && !after_dotted && bounded_by_non_digit(text, m)
+}
+
+/// Email addresses: local part ≤ 64 characters without leading, trailing or doubled dots.
+pub fn email(text: &[u8], m: Range<usize>) -> bool {
+    let s = &text[m];
+    let Some(at) = s.iter().position(|b| *b == b'@') else {
+        return false;
+    };
+    let local = &s[..at];
+    !local.is_empty()
+        && local.len() <= 64
+        && local[0] != b'.'
+        && local[local.len() - 1] != b'.'
+        && !local.windows(2).any(|w| w == b"..")
+}
+
+/// Calendar dates with a plausible birth year (1900–2100) in Y-M-D, M/D/Y, D.M.Y or
+/// month-name forms.
+pub fn birth_date(text: &[u8], m: Range<usize>) -> bool {
+    let s = String::from_utf8_lossy(&text[m]).to_ascii_lowercase();
+    let nums: Vec<u32> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let named_month = MONTHS.iter().position(|mo| s.contains(mo)).map(|i| i as u32 + 1);
+    let valid = |y: u32, mo: u32, d: u32| {
+        (1900..=2100).contains(&y) && (1..=12).contains(&mo) && d >= 1 && d <= dragnet_model::timestamp::days_in_month(i64::from(y), mo)
+    };
+    let year = |y: u32| if y < 100 { if y > 30 { 1900 + y } else { 2000 + y } } else { y };
+    match (named_month, nums.as_slice()) {
+        (Some(mo), [a, b]) => {
+            let (d, y) = if *a > 31 { (*b, *a) } else { (*a, *b) };
+            valid(year(y), mo, d)
+        }
+        (None, [a, b, c]) if *a > 31 => valid(*a, *b, *c),
+        (None, [a, b, c]) => valid(year(*c), *a, *b) || valid(year(*c), *b, *a),
+        _ => false,
+    }
+}
+
+/// AWS secret access keys: 40 base64 characters, not part of a longer token, with a mix of
+/// character classes; AWS's documentation example keys are ignored.
+pub fn aws_secret_key(text: &[u8], m: Range<usize>) -> bool {
+    let s = &text[m.clone()];
+    let in_set = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+';
+    let before = m.start.checked_sub(1).map(|i| text[i]);
+    let after = text.get(m.end).copied();
+    const EXAMPLES: &[&[u8]] = &[
+        b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    ];
+    !before.is_some_and(in_set)
+        && !after.is_some_and(|b| in_set(b) || b == b'=')
+        && s.iter().any(u8::is_ascii_digit)
+        && s.iter().any(u8::is_ascii_uppercase)
+        && s.iter().any(u8::is_ascii_lowercase)
+        && !EXAMPLES.contains(&s)
+}
+
+/// US passport numbers: not a run of one repeated digit.
+pub fn us_passport(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m]);
+    d.len() >= 8 && !d.iter().all(|&x| x == d[0])
+}
+
+/// Driver's licence numbers: at least five digits, not one repeated digit.
+pub fn drivers_license(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m]);
+    d.len() >= 5 && !d.iter().all(|&x| x == d[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(f: Validator, s: &str) -> bool {
+        f(s.as_bytes(), 0..s.len())
+    }
+
+    #[test]
+    fn luhn_known_values() {
+        assert!(luhn(&digits(b"79927398713")));
+        assert!(!luhn(&digits(b"79927398710")));
+        assert!(!luhn(&[]));
+    }
+
+    #[test]
+    fn cards() {
+        assert!(whole(credit_card, "4556737586899855"));
+        assert!(whole(credit_card, "4556 7375 8689 9855"));
+        assert!(!whole(credit_card, "4556-7375 8689 9855"), "mixed separators");
+        assert!(!whole(credit_card, "4556737586899856"), "bad Luhn");
+        assert!(!whole(credit_card, "4111111111111111"), "published test number");
+        assert!(!whole(credit_card, "9556737586899850"), "no issuer");
+    }
+
+    #[test]
+    fn ssns() {
+        assert!(whole(us_ssn, "123-45-6788"));
+        for bad in ["000-12-3456", "666-12-3456", "999-76-6866", "123-00-4567", "123-45-0000", "078-05-1120"] {
+            assert!(!whole(us_ssn, bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_context() {
+        assert!(whole(ipv4, "192.168.1.20"));
+        assert!(!whole(ipv4, "256.1.1.1"));
+        let uid = b"1.2.840.10008.5.1.4.1.1.1.1";
+        assert!(!ipv4(uid, 15..22), "inside a DICOM UID");
+    }
+
+    #[test]
+    fn dates() {
+        assert!(whole(birth_date, "1989-05-25"));
+        assert!(whole(birth_date, "05/25/1989"));
+        assert!(whole(birth_date, "May 25, 1989"));
+        assert!(!whole(birth_date, "1989-02-30"));
+        assert!(!whole(birth_date, "1789-05-25"));
+    }
+
+    #[test]
+    fn phones() {
+        assert!(whole(nanp_phone, "978-466-2000"));
+        assert!(whole(nanp_phone, "1-877-267-2323"));
+        assert!(!whole(nanp_phone, "078-466-2000"));
+        assert!(!whole(nanp_phone, "222-222-2222"));
+    }
+}
