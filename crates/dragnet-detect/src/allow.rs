@@ -46,9 +46,13 @@ impl AllowMatcher {
                         id: id.clone(),
                         source,
                     })?;
-                    let anchored = compile_macie_regex(&format!("^(?:{pattern})$")).map_err(|source| {
-                        EngineError::AllowListRegex { id: id.clone(), source }
-                    })?;
+                    let anchored =
+                        compile_macie_regex(&format!("^(?:{pattern})$")).map_err(|source| {
+                            EngineError::AllowListRegex {
+                                id: id.clone(),
+                                source,
+                            }
+                        })?;
                     m.regexes.push(anchored);
                 }
                 AllowSource::Words { words, .. } => {

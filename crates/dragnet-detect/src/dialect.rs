@@ -32,7 +32,9 @@ pub fn compile_macie_regex(pattern: &str) -> Result<Regex, DialectError> {
         reason,
     };
     if pattern.chars().count() > MAX_REGEX_LEN {
-        return Err(fail(format!("it is longer than {MAX_REGEX_LEN} characters")));
+        return Err(fail(format!(
+            "it is longer than {MAX_REGEX_LEN} characters"
+        )));
     }
     if pattern.is_empty() {
         return Err(fail("it is empty".into()));
@@ -135,14 +137,19 @@ impl Visitor for DialectCheck {
 
     fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), String> {
         if let ClassSetItem::Perl(c) = item {
-            self.rewrites
-                .push((c.span.start.offset..c.span.end.offset, perl_ascii(&c.kind, c.negated, true)));
+            self.rewrites.push((
+                c.span.start.offset..c.span.end.offset,
+                perl_ascii(&c.kind, c.negated, true),
+            ));
         }
         Ok(())
     }
 }
 
-fn apply_rewrites(pattern: &str, mut rewrites: Vec<(std::ops::Range<usize>, &'static str)>) -> String {
+fn apply_rewrites(
+    pattern: &str,
+    mut rewrites: Vec<(std::ops::Range<usize>, &'static str)>,
+) -> String {
     rewrites.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(pattern.len() + rewrites.len() * 8);
     let mut at = 0;
@@ -189,7 +196,10 @@ mod tests {
     fn perl_classes_are_ascii_as_in_pcre() {
         let d = compile_macie_regex(r"^\d+$").unwrap();
         assert!(d.is_match(b"0123"));
-        assert!(!d.is_match("١٢٣".as_bytes()), "Arabic-Indic digits are not \\d in PCRE");
+        assert!(
+            !d.is_match("١٢٣".as_bytes()),
+            "Arabic-Indic digits are not \\d in PCRE"
+        );
         let w = compile_macie_regex(r"^[\w-]+$").unwrap();
         assert!(w.is_match(b"ab_c-1"));
         assert!(!w.is_match("é".as_bytes()));
@@ -198,6 +208,8 @@ mod tests {
         let s = compile_macie_regex(r"a\sb\S").unwrap();
         assert!(s.is_match(b"a bc"));
         // Literal non-ASCII characters still match.
-        assert!(compile_macie_regex("numéro").unwrap().is_match("le numéro".as_bytes()));
+        assert!(compile_macie_regex("numéro")
+            .unwrap()
+            .is_match("le numéro".as_bytes()));
     }
 }

@@ -154,9 +154,12 @@ impl Engine {
                 .patterns
                 .iter()
                 .map(|p| CompiledPattern {
-                    regex: RegexBuilder::new(p.regex)
-                        .build()
-                        .unwrap_or_else(|e| panic!("managed identifier {} has an invalid built-in regex: {e}", m.id)),
+                    regex: RegexBuilder::new(p.regex).build().unwrap_or_else(|e| {
+                        panic!(
+                            "managed identifier {} has an invalid built-in regex: {e}",
+                            m.id
+                        )
+                    }),
                     kind: p.kind,
                 })
                 .collect();
@@ -178,11 +181,12 @@ impl Engine {
             });
         }
         for c in custom {
-            let regex = compile_macie_regex(&c.regex).map_err(|source| EngineError::CustomRegex {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                source,
-            })?;
+            let regex =
+                compile_macie_regex(&c.regex).map_err(|source| EngineError::CustomRegex {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    source,
+                })?;
             let kind = if c.keywords.is_empty() {
                 PatternKind::Always
             } else {
@@ -201,7 +205,11 @@ impl Engine {
                 distance: c.max_match_distance(),
                 distance_to_end: true,
                 validator: None,
-                ignore_words: c.ignore_words.iter().map(|w| w.as_bytes().to_vec()).collect(),
+                ignore_words: c
+                    .ignore_words
+                    .iter()
+                    .map(|w| w.as_bytes().to_vec())
+                    .collect(),
             });
         }
         Self::assemble(identifiers, managed, custom, allow)
@@ -303,7 +311,13 @@ impl Engine {
     /// `qualification` comes from [`Engine::qualify`] for the unit's column or path (use the
     /// default for free text). Matches ending at or before `skip_before` are not reported: a
     /// caller that scans a long value in overlapping windows passes the overlap here.
-    pub fn scan(&self, text: &[u8], qualification: &Qualification, skip_before: usize, out: &mut Vec<Hit>) {
+    pub fn scan(
+        &self,
+        text: &[u8],
+        qualification: &Qualification,
+        skip_before: usize,
+        out: &mut Vec<Hit>,
+    ) {
         let inner = &*self.inner;
         if text.is_empty() {
             return;
@@ -329,14 +343,25 @@ impl Engine {
                         continue;
                     }
                     if self.accept(ident, text, range.clone()) {
-                        push_unique(out, first_new, Hit { identifier: ii, start: range.start, end: range.end });
+                        push_unique(
+                            out,
+                            first_new,
+                            Hit {
+                                identifier: ii,
+                                start: range.start,
+                                end: range.end,
+                            },
+                        );
                     }
                 }
                 PatternKind::Always | PatternKind::NeedsKeyword => {
                     let needs_keyword = pattern.kind == PatternKind::NeedsKeyword && !qualified;
                     let ends: Vec<usize> = if needs_keyword {
                         let all = keyword_ends.get_or_insert_with(|| self.keyword_ends(text));
-                        all.iter().filter(|(o, _)| *o == ii).map(|(_, e)| *e).collect()
+                        all.iter()
+                            .filter(|(o, _)| *o == ii)
+                            .map(|(_, e)| *e)
+                            .collect()
                     } else {
                         Vec::new()
                     };
@@ -358,7 +383,15 @@ impl Engine {
                             // Ignore words and allow lists suppress the whole value, so the
                             // search goes on after it rather than inside it.
                             if !self.suppressed(ident, &text[m.range()]) {
-                                push_unique(out, first_new, Hit { identifier: ii, start: m.start(), end: m.end() });
+                                push_unique(
+                                    out,
+                                    first_new,
+                                    Hit {
+                                        identifier: ii,
+                                        start: m.start(),
+                                        end: m.end(),
+                                    },
+                                );
                             }
                             at = m.end();
                         }
@@ -395,8 +428,10 @@ impl Engine {
             let (owner, kw) = &self.inner.keyword_owner[m.pattern().as_usize()];
             let starts_alnum = kw.first().is_some_and(u8::is_ascii_alphanumeric);
             let ends_alnum = kw.last().is_some_and(u8::is_ascii_alphanumeric);
-            let before_ok = !starts_alnum || m.start() == 0 || !text[m.start() - 1].is_ascii_alphanumeric();
-            let after_ok = !ends_alnum || m.end() >= text.len() || !text[m.end()].is_ascii_alphanumeric();
+            let before_ok =
+                !starts_alnum || m.start() == 0 || !text[m.start() - 1].is_ascii_alphanumeric();
+            let after_ok =
+                !ends_alnum || m.end() >= text.len() || !text[m.end()].is_ascii_alphanumeric();
             if before_ok && after_ok {
                 ends.push((*owner, m.end()));
             }
@@ -418,19 +453,28 @@ impl Engine {
         let new: Vec<Hit> = out.drain(from..).collect();
         let mut keep = vec![true; new.len()];
         for i in 0..new.len() {
-            let Some(pi) = priority(&new[i]) else { continue };
+            let Some(pi) = priority(&new[i]) else {
+                continue;
+            };
             for j in 0..new.len() {
                 if i == j || new[i].identifier == new[j].identifier {
                     continue;
                 }
-                let Some(pj) = priority(&new[j]) else { continue };
+                let Some(pj) = priority(&new[j]) else {
+                    continue;
+                };
                 let overlap = new[i].start < new[j].end && new[j].start < new[i].end;
                 if overlap && (pj > pi || (pj == pi && new[j].identifier < new[i].identifier)) {
                     keep[i] = false;
                 }
             }
         }
-        out.extend(new.into_iter().zip(keep).filter(|(_, k)| *k).map(|(h, _)| h));
+        out.extend(
+            new.into_iter()
+                .zip(keep)
+                .filter(|(_, k)| *k)
+                .map(|(h, _)| h),
+        );
         out[from..].sort_by_key(|h| (h.start, h.identifier));
     }
 }
@@ -454,15 +498,30 @@ fn next_char_boundary(text: &[u8], from: usize) -> usize {
 }
 
 fn trimmed(text: &[u8]) -> Range<usize> {
-    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
-    let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     start..end
 }
 
 /// A keyword ends before the match starts, and the distance (keyword end to match end for
 /// custom identifiers, to match start for managed ones) is within the identifier's maximum.
-fn keyword_precedes(text: &[u8], ends: &[usize], m: Range<usize>, ident: &CompiledIdentifier) -> bool {
-    let target = if ident.distance_to_end { m.end } else { m.start };
+fn keyword_precedes(
+    text: &[u8],
+    ends: &[usize],
+    m: Range<usize>,
+    ident: &CompiledIdentifier,
+) -> bool {
+    let target = if ident.distance_to_end {
+        m.end
+    } else {
+        m.start
+    };
     ends.iter()
         .filter(|&&e| e <= m.start)
         .max()

@@ -168,21 +168,29 @@ fn occurrences(locations: &[Location]) -> Occurrences {
     let mut o = Occurrences::default();
     for loc in locations {
         match loc {
-            Location::Cell { row, column, column_name } => o.cells.get_or_insert_with(Vec::new).push(Cell {
+            Location::Cell {
+                row,
+                column,
+                column_name,
+            } => o.cells.get_or_insert_with(Vec::new).push(Cell {
                 cell_reference: None,
                 column: *column,
                 column_name: column_name.to_string(),
                 row: *row,
             }),
-            Location::Line { line, start_column } => o.line_ranges.get_or_insert_with(Vec::new).push(Range {
-                end: *line,
-                start: *line,
-                start_column: *start_column,
-            }),
-            Location::Record { index, json_path } => o.records.get_or_insert_with(Vec::new).push(Record {
-                json_path: json_path.clone(),
-                record_index: *index,
-            }),
+            Location::Line { line, start_column } => {
+                o.line_ranges.get_or_insert_with(Vec::new).push(Range {
+                    end: *line,
+                    start: *line,
+                    start_column: *start_column,
+                })
+            }
+            Location::Record { index, json_path } => {
+                o.records.get_or_insert_with(Vec::new).push(Record {
+                    json_path: json_path.clone(),
+                    record_index: *index,
+                })
+            }
         }
     }
     o

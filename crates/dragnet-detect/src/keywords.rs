@@ -67,12 +67,16 @@ mod tests {
         assert_eq!(fold("Birth Date"), "birthdate");
         assert_eq!(fold("birth_date"), "birthdate");
         assert_eq!(name_tokens("patientSSN"), vec!["patient", "ssn"]);
-        assert_eq!(name_tokens("HEALTHCARE_EXPENSES"), vec!["healthcare", "expenses"]);
+        assert_eq!(
+            name_tokens("HEALTHCARE_EXPENSES"),
+            vec!["healthcare", "expenses"]
+        );
     }
 
     #[test]
     fn column_names_hold_keywords() {
-        let holds = |name: &str, kw: &str| name_holds_keyword(&fold(name), &name_tokens(name), &fold(kw));
+        let holds =
+            |name: &str, kw: &str| name_holds_keyword(&fold(name), &name_tokens(name), &fold(kw));
         assert!(holds("BIRTHDATE", "birth date"));
         assert!(holds("PATIENT", "PATIENT"));
         assert!(holds("patient_id", "patient"));

@@ -46,11 +46,45 @@ fn fold_accents(s: &str) -> String {
 
 /// Words that mark an organisation, place or thing rather than a person.
 const NOT_PERSON_WORDS: &[&str] = &[
-    "inc", "llc", "ltd", "corp", "co", "company", "hospital", "hospitals", "center", "centre",
-    "clinic", "health", "medical", "care", "group", "services", "associates", "university",
-    "school", "street", "avenue", "road", "county", "city", "state", "bank", "insurance",
-    "parish", "township", "borough", "village", "island", "islands", "province", "district",
-    "republic", "kingdom", "saint", "eligible",
+    "inc",
+    "llc",
+    "ltd",
+    "corp",
+    "co",
+    "company",
+    "hospital",
+    "hospitals",
+    "center",
+    "centre",
+    "clinic",
+    "health",
+    "medical",
+    "care",
+    "group",
+    "services",
+    "associates",
+    "university",
+    "school",
+    "street",
+    "avenue",
+    "road",
+    "county",
+    "city",
+    "state",
+    "bank",
+    "insurance",
+    "parish",
+    "township",
+    "borough",
+    "village",
+    "island",
+    "islands",
+    "province",
+    "district",
+    "republic",
+    "kingdom",
+    "saint",
+    "eligible",
 ];
 
 /// Full-name check for a candidate: a known given name first, then one to three name words,
@@ -64,7 +98,10 @@ pub fn is_full_name(candidate: &str) -> bool {
         return false;
     }
     let first = words[0].trim_end_matches('.');
-    let start = if matches!(first.to_ascii_lowercase().as_str(), "mr" | "mrs" | "ms" | "dr" | "miss" | "prof") {
+    let start = if matches!(
+        first.to_ascii_lowercase().as_str(),
+        "mr" | "mrs" | "ms" | "dr" | "miss" | "prof"
+    ) {
         1
     } else {
         0
@@ -73,7 +110,9 @@ pub fn is_full_name(candidate: &str) -> bool {
         return false;
     }
     !words.iter().any(|w| {
-        let lw = w.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',').to_lowercase();
+        let lw = w
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',')
+            .to_lowercase();
         NOT_PERSON_WORDS.contains(&lw.as_str())
     })
 }

@@ -44,7 +44,11 @@ mod tests {
 
     fn ids(sel: S, list: &[&str]) -> Vec<&'static str> {
         let list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-        select_managed(sel, &list).unwrap().iter().map(|m| m.id).collect()
+        select_managed(sel, &list)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
     }
 
     #[test]
@@ -53,7 +57,11 @@ mod tests {
         assert!(ids(S::None, &[]).is_empty());
         let rec = ids(S::Recommended, &[]);
         assert!(rec.contains(&"USA_SOCIAL_SECURITY_NUMBER") && rec.contains(&"CREDIT_CARD_NUMBER"));
-        assert!(!rec.contains(&"NAME") && !rec.contains(&"EMAIL_ADDRESS") && !rec.contains(&"PHONE_NUMBER"));
+        assert!(
+            !rec.contains(&"NAME")
+                && !rec.contains(&"EMAIL_ADDRESS")
+                && !rec.contains(&"PHONE_NUMBER")
+        );
         assert_eq!(ids(S::Include, &["NAME"]), vec!["NAME"]);
         let ex = ids(S::Exclude, &["NAME"]);
         assert_eq!(ex.len(), MANAGED.len() - 1);

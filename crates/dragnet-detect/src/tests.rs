@@ -18,7 +18,9 @@ fn custom(json: &str) -> Vec<CustomDataIdentifier> {
 fn ids_found(engine: &Engine, text: &str, q: &Qualification) -> Vec<String> {
     let mut hits = Vec::new();
     engine.scan(text.as_bytes(), q, 0, &mut hits);
-    hits.iter().map(|h| engine.info(h.identifier).id.clone()).collect()
+    hits.iter()
+        .map(|h| engine.info(h.identifier).id.clone())
+        .collect()
 }
 
 #[test]
@@ -26,12 +28,24 @@ fn every_managed_identifier_passes_its_examples() {
     let engine = managed_engine();
     let none = Qualification::default();
     for m in MANAGED {
-        assert!(m.examples.len() >= 3 && m.negative_examples.len() >= 3, "{} needs 3+3 examples", m.id);
+        assert!(
+            m.examples.len() >= 3 && m.negative_examples.len() >= 3,
+            "{} needs 3+3 examples",
+            m.id
+        );
         for ex in m.examples {
-            assert!(ids_found(&engine, ex, &none).contains(&m.id.to_string()), "{}: positive {ex:?} not found", m.id);
+            assert!(
+                ids_found(&engine, ex, &none).contains(&m.id.to_string()),
+                "{}: positive {ex:?} not found",
+                m.id
+            );
         }
         for ex in m.negative_examples {
-            assert!(!ids_found(&engine, ex, &none).contains(&m.id.to_string()), "{}: negative {ex:?} found", m.id);
+            assert!(
+                !ids_found(&engine, ex, &none).contains(&m.id.to_string()),
+                "{}: negative {ex:?} found",
+                m.id
+            );
         }
     }
 }
@@ -40,12 +54,21 @@ fn every_managed_identifier_passes_its_examples() {
 fn column_name_keyword_qualifies_every_cell() {
     let engine = managed_engine();
     let ssn_col = engine.qualify(&["SSN"]);
-    assert_eq!(ids_found(&engine, "536-22-1234", &ssn_col), vec!["USA_SOCIAL_SECURITY_NUMBER"]);
+    assert_eq!(
+        ids_found(&engine, "536-22-1234", &ssn_col),
+        vec!["USA_SOCIAL_SECURITY_NUMBER"]
+    );
     assert!(ids_found(&engine, "536-22-1234", &Qualification::default()).is_empty());
     let dob = engine.qualify(&["BIRTHDATE"]);
-    assert_eq!(ids_found(&engine, "1989-05-25", &dob), vec!["DATE_OF_BIRTH"]);
+    assert_eq!(
+        ids_found(&engine, "1989-05-25", &dob),
+        vec!["DATE_OF_BIRTH"]
+    );
     let phone = engine.qualify(&["PHONE"]);
-    assert_eq!(ids_found(&engine, "9784662000", &phone), vec!["PHONE_NUMBER"]);
+    assert_eq!(
+        ids_found(&engine, "9784662000", &phone),
+        vec!["PHONE_NUMBER"]
+    );
     assert!(ids_found(&engine, "9784662000", &engine.qualify(&["REVENUE"])).is_empty());
 }
 
@@ -53,34 +76,68 @@ fn column_name_keyword_qualifies_every_cell() {
 fn names_and_addresses_in_columns() {
     let engine = managed_engine();
     let name_col = engine.qualify(&["NAME"]);
-    assert_eq!(ids_found(&engine, "Tomas436 Sauer652", &name_col), vec!["NAME"]);
+    assert_eq!(
+        ids_found(&engine, "Tomas436 Sauer652", &name_col),
+        vec!["NAME"]
+    );
     assert!(ids_found(&engine, "HEALTHALLIANCE HOSPITALS  INC", &name_col).is_empty());
-    assert!(ids_found(&engine, "Tomas436 Sauer652", &engine.qualify(&["DESCRIPTION"])).is_empty());
+    assert!(ids_found(
+        &engine,
+        "Tomas436 Sauer652",
+        &engine.qualify(&["DESCRIPTION"])
+    )
+    .is_empty());
     let addr = engine.qualify(&["ADDRESS"]);
-    for a in ["60 HOSPITAL ROAD", "427 Balistreri Way Unit 19", "7500 Security Blvd"] {
+    for a in [
+        "60 HOSPITAL ROAD",
+        "427 Balistreri Way Unit 19",
+        "7500 Security Blvd",
+    ] {
         assert_eq!(ids_found(&engine, a, &addr), vec!["ADDRESS"], "{a}");
     }
-    assert!(ids_found(&engine, "Marigot  Saint Andrew Parish  DM", &engine.qualify(&["BIRTHPLACE"])).is_empty());
+    assert!(ids_found(
+        &engine,
+        "Marigot  Saint Andrew Parish  DM",
+        &engine.qualify(&["BIRTHPLACE"])
+    )
+    .is_empty());
 }
 
 #[test]
 fn overlaps_keep_the_stronger_identifier() {
     let engine = managed_engine();
     // An email is not also a name; a card number is not also a phone number.
-    assert_eq!(ids_found(&engine, "mail john.smith@example.com", &Qualification::default()), vec!["EMAIL_ADDRESS"]);
-    let found = ids_found(&engine, "card phone 4556737586899855", &Qualification::default());
+    assert_eq!(
+        ids_found(
+            &engine,
+            "mail john.smith@example.com",
+            &Qualification::default()
+        ),
+        vec!["EMAIL_ADDRESS"]
+    );
+    let found = ids_found(
+        &engine,
+        "card phone 4556737586899855",
+        &Qualification::default(),
+    );
     assert_eq!(found, vec!["CREDIT_CARD_NUMBER"]);
 }
 
 #[test]
 fn custom_keyword_must_precede_within_distance_to_match_end() {
-    let ids = custom(r#"[{"id":"emp","name":"Employee","regex":"EMP-\\d{4}","keywords":["employee"],"maximumMatchDistance":20}]"#);
+    let ids = custom(
+        r#"[{"id":"emp","name":"Employee","regex":"EMP-\\d{4}","keywords":["employee"],"maximumMatchDistance":20}]"#,
+    );
     let engine = Engine::new(&[], &ids, AllowMatcher::default()).unwrap();
     let none = Qualification::default();
     let count = |t: &str| ids_found(&engine, t, &none).len();
     // "employee " ends at 8; match "EMP-1234" ends 8 + 8 = 16 ≤ 20.
     assert_eq!(count("employee EMP-1234"), 1);
-    assert_eq!(count("EMPLOYEE id EMP-1234"), 1, "keywords are case-insensitive");
+    assert_eq!(
+        count("EMPLOYEE id EMP-1234"),
+        1,
+        "keywords are case-insensitive"
+    );
     // Keyword after the match does not count.
     assert_eq!(count("EMP-1234 employee"), 0);
     // 13 characters between keyword end and match start, plus 8 of match = 21 > 20.
@@ -88,7 +145,10 @@ fn custom_keyword_must_precede_within_distance_to_match_end() {
     // Exactly at the limit: 12 + 8 = 20.
     assert_eq!(count(&format!("employee{}EMP-1234", ".".repeat(12))), 1);
     // Column header qualifies regardless of distance.
-    assert_eq!(ids_found(&engine, "EMP-1234", &engine.qualify(&["Employee ID"])).len(), 1);
+    assert_eq!(
+        ids_found(&engine, "EMP-1234", &engine.qualify(&["Employee ID"])).len(),
+        1
+    );
 }
 
 #[test]
@@ -98,35 +158,65 @@ fn ignore_words_are_case_sensitive_substrings_of_the_match() {
     let none = Qualification::default();
     assert_eq!(ids_found(&engine, "PROD-123", &none).len(), 1);
     assert_eq!(ids_found(&engine, "MYTEST-123", &none).len(), 0);
-    assert_eq!(ids_found(&engine, "MYtest-123", &none).len(), 0, "regex needs uppercase");
-    let ids = custom(r#"[{"id":"e","name":"E","regex":"(?i)[a-z]+-\\d{3}","ignoreWords":["TEST"]}]"#);
+    assert_eq!(
+        ids_found(&engine, "MYtest-123", &none).len(),
+        0,
+        "regex needs uppercase"
+    );
+    let ids =
+        custom(r#"[{"id":"e","name":"E","regex":"(?i)[a-z]+-\\d{3}","ignoreWords":["TEST"]}]"#);
     let engine = Engine::new(&[], &ids, AllowMatcher::default()).unwrap();
-    assert_eq!(ids_found(&engine, "mytest-123", &none).len(), 1, "ignore words are case-sensitive");
+    assert_eq!(
+        ids_found(&engine, "mytest-123", &none).len(),
+        1,
+        "ignore words are case-sensitive"
+    );
 }
 
 #[test]
 fn invalid_custom_regex_names_the_identifier() {
     let ids = custom(r#"[{"id":"bad","name":"Bad one","regex":"(\\d{3})"}]"#);
-    let err = Engine::new(&[], &ids, AllowMatcher::default()).unwrap_err().to_string();
-    assert!(err.starts_with("custom data identifier \"bad\" (Bad one): regex"), "{err}");
+    let err = Engine::new(&[], &ids, AllowMatcher::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("custom data identifier \"bad\" (Bad one): regex"),
+        "{err}"
+    );
     assert!(err.contains("capturing groups"), "{err}");
 }
 
 #[test]
 fn allow_lists_drop_matches() {
     let allow = AllowMatcher::new(&[
-        AllowSource::Regex { id: "a".into(), pattern: r"[a-z.]+@example\.com".into() },
-        AllowSource::Words { id: "w".into(), words: vec!["Jane Doe".into()] },
+        AllowSource::Regex {
+            id: "a".into(),
+            pattern: r"[a-z.]+@example\.com".into(),
+        },
+        AllowSource::Words {
+            id: "w".into(),
+            words: vec!["Jane Doe".into()],
+        },
     ])
     .unwrap();
     let all: Vec<&ManagedIdentifier> = MANAGED.iter().collect();
     let engine = Engine::new(&all, &[], allow).unwrap();
     let none = Qualification::default();
     assert!(ids_found(&engine, "write to jane.doe@example.com", &none).is_empty());
-    assert_eq!(ids_found(&engine, "write to jane.doe@example.org", &none), vec!["EMAIL_ADDRESS"]);
-    assert_eq!(ids_found(&engine, "signed Jane Doe", &none), Vec::<String>::new());
+    assert_eq!(
+        ids_found(&engine, "write to jane.doe@example.org", &none),
+        vec!["EMAIL_ADDRESS"]
+    );
+    assert_eq!(
+        ids_found(&engine, "signed Jane Doe", &none),
+        Vec::<String>::new()
+    );
     assert_eq!(ids_found(&engine, "signed Jane Smith", &none), vec!["NAME"]);
-    let bad = AllowMatcher::new(&[AllowSource::Regex { id: "x".into(), pattern: "(a)".into() }]).unwrap_err();
+    let bad = AllowMatcher::new(&[AllowSource::Regex {
+        id: "x".into(),
+        pattern: "(a)".into(),
+    }])
+    .unwrap_err();
     assert!(bad.to_string().starts_with("allow list \"x\""));
 }
 
@@ -136,7 +226,10 @@ fn overlapping_windows_do_not_double_count() {
     let text = b"ssn 536-22-1234 and more";
     let mut hits = Vec::new();
     engine.scan(text, &Qualification::default(), 15, &mut hits);
-    assert!(hits.is_empty(), "a match ending at the overlap boundary was reported by the previous window");
+    assert!(
+        hits.is_empty(),
+        "a match ending at the overlap boundary was reported by the previous window"
+    );
     engine.scan(text, &Qualification::default(), 14, &mut hits);
     assert_eq!(hits.len(), 1);
 }
@@ -144,17 +237,38 @@ fn overlapping_windows_do_not_double_count() {
 #[test]
 fn severity_rules() {
     use SeverityLevel::*;
-    assert_eq!(managed_severity(Category::PersonalInformation, 1), Some(Low));
-    assert_eq!(managed_severity(Category::PersonalInformation, 2), Some(Medium));
-    assert_eq!(managed_severity(Category::PersonalInformation, 99), Some(Medium));
-    assert_eq!(managed_severity(Category::PersonalInformation, 100), Some(High));
+    assert_eq!(
+        managed_severity(Category::PersonalInformation, 1),
+        Some(Low)
+    );
+    assert_eq!(
+        managed_severity(Category::PersonalInformation, 2),
+        Some(Medium)
+    );
+    assert_eq!(
+        managed_severity(Category::PersonalInformation, 99),
+        Some(Medium)
+    );
+    assert_eq!(
+        managed_severity(Category::PersonalInformation, 100),
+        Some(High)
+    );
     assert_eq!(managed_severity(Category::Credentials, 1), Some(High));
     assert_eq!(custom_severity(None, 1), Some(Medium));
     assert_eq!(custom_severity(None, 5000), Some(Medium));
     let levels = [
-        SeverityThreshold { occurrences_threshold: 2, severity: Low },
-        SeverityThreshold { occurrences_threshold: 50, severity: Medium },
-        SeverityThreshold { occurrences_threshold: 100, severity: High },
+        SeverityThreshold {
+            occurrences_threshold: 2,
+            severity: Low,
+        },
+        SeverityThreshold {
+            occurrences_threshold: 50,
+            severity: Medium,
+        },
+        SeverityThreshold {
+            occurrences_threshold: 100,
+            severity: High,
+        },
     ];
     assert_eq!(custom_severity(Some(&levels), 1), None);
     assert_eq!(custom_severity(Some(&levels), 2), Some(Low));
@@ -164,14 +278,23 @@ fn severity_rules() {
 
 #[test]
 fn judge_caps_locations_and_picks_type() {
-    let ids = custom(r#"[{"id":"p","name":"Patient ID","regex":"P\\d+"},{"id":"q","name":"Rare","regex":"Q\\d+","severityLevels":[{"occurrencesThreshold":5,"severity":"HIGH"}]}]"#);
+    let ids = custom(
+        r#"[{"id":"p","name":"Patient ID","regex":"P\\d+"},{"id":"q","name":"Rare","regex":"Q\\d+","severityLevels":[{"occurrencesThreshold":5,"severity":"HIGH"}]}]"#,
+    );
     let all: Vec<&ManagedIdentifier> = MANAGED.iter().filter(|m| m.id == "NAME").collect();
     let engine = Engine::new(&all, &ids, AllowMatcher::default()).unwrap();
     let mut tally = ObjectDetections::new(engine.len());
     for row in 0..20u64 {
-        tally.record(1, || Location::Cell { row: row + 2, column: 1, column_name: "PATIENT".into() });
+        tally.record(1, || Location::Cell {
+            row: row + 2,
+            column: 1,
+            column_name: "PATIENT".into(),
+        });
     }
-    tally.record(2, || Location::Line { line: 1, start_column: 1 });
+    tally.record(2, || Location::Line {
+        line: 1,
+        start_column: 1,
+    });
     let j = tally.judge(&engine, FINDING_LOCATION_CAP);
     assert_eq!(j.finding_type, Some(FindingType::CustomIdentifier));
     assert_eq!(j.severity, Some(SeverityLevel::Medium));
@@ -182,8 +305,19 @@ fn judge_caps_locations_and_picks_type() {
     assert_eq!(d[0].occurrences.cells.as_ref().unwrap().len(), 15);
     let full = tally.judge(&engine, RESULT_LOCATION_CAP);
     assert!(!full.additional_occurrences);
-    assert_eq!(full.custom_data_identifiers.detections[0].occurrences.cells.as_ref().unwrap().len(), 20);
-    tally.record(0, || Location::Line { line: 3, start_column: 4 });
+    assert_eq!(
+        full.custom_data_identifiers.detections[0]
+            .occurrences
+            .cells
+            .as_ref()
+            .unwrap()
+            .len(),
+        20
+    );
+    tally.record(0, || Location::Line {
+        line: 3,
+        start_column: 4,
+    });
     let j = tally.judge(&engine, FINDING_LOCATION_CAP);
     assert_eq!(j.finding_type, Some(FindingType::Multiple));
     assert_eq!(j.sensitive_data[0].detections[0].detection_type, "NAME");

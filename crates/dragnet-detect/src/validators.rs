@@ -10,7 +10,11 @@ use std::ops::Range;
 pub type Validator = fn(text: &[u8], m: Range<usize>) -> bool;
 
 fn digits(bytes: &[u8]) -> Vec<u8> {
-    bytes.iter().filter(|b| b.is_ascii_digit()).map(|b| b - b'0').collect()
+    bytes
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect()
 }
 
 /// The Luhn (mod 10) checksum over decimal digits.
@@ -36,26 +40,54 @@ pub fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Published test card numbers that Macie never reports (issuers' documentation).
 const TEST_CARD_NUMBERS: &[&str] = &[
-    "4111111111111111", "4012888888881881", "4222222222222", "4242424242424242",
-    "4000056655665556", "4005519200000004", "4009348888881881", "4012000033330026",
-    "4012000077777777", "4217651111111119", "4500600000000061", "4917610000000000",
-    "5555555555554444", "5105105105105100", "5200828282828210", "5454545454545454",
-    "2223003122003222", "2223000048400011", "378282246310005", "371449635398431",
-    "378734493671000", "6011111111111117", "6011000990139424", "6011000400000000",
-    "3530111333300000", "3566002020360505", "30569309025904", "38520000023237",
-    "36227206271667", "6200000000000005", "6250941006528599", "5019717010103742",
+    "4111111111111111",
+    "4012888888881881",
+    "4222222222222",
+    "4242424242424242",
+    "4000056655665556",
+    "4005519200000004",
+    "4009348888881881",
+    "4012000033330026",
+    "4012000077777777",
+    "4217651111111119",
+    "4500600000000061",
+    "4917610000000000",
+    "5555555555554444",
+    "5105105105105100",
+    "5200828282828210",
+    "5454545454545454",
+    "2223003122003222",
+    "2223000048400011",
+    "378282246310005",
+    "371449635398431",
+    "378734493671000",
+    "6011111111111117",
+    "6011000990139424",
+    "6011000400000000",
+    "3530111333300000",
+    "3566002020360505",
+    "30569309025904",
+    "38520000023237",
+    "36227206271667",
+    "6200000000000005",
+    "6250941006528599",
+    "5019717010103742",
 ];
 
 /// Issuer prefixes and lengths (Amex, Dankort, Diners, Discover, Electron, JCB, Mastercard,
 /// UnionPay, Visa).
 fn issuer_accepts(d: &[u8]) -> bool {
     let n = d.len();
-    let prefix = |len: usize| d[..len].iter().fold(0u32, |acc, &x| acc * 10 + u32::from(x));
+    let prefix = |len: usize| {
+        d[..len]
+            .iter()
+            .fold(0u32, |acc, &x| acc * 10 + u32::from(x))
+    };
     let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6));
     // Visa (incl. Electron).
     (p1 == 4 && matches!(n, 13 | 16 | 19))
@@ -111,7 +143,12 @@ pub fn us_ssn(text: &[u8], m: Range<usize>) -> bool {
     let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
     const ADVERTISED: &[&str] = &["078051120", "219099999", "457555462", "123456789"];
     let plain: String = d.iter().map(|x| char::from(b'0' + x)).collect();
-    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !ADVERTISED.contains(&plain.as_str())
+    area != 0
+        && area != 666
+        && area < 900
+        && group != 0
+        && serial != 0
+        && !ADVERTISED.contains(&plain.as_str())
 }
 
 /// North American numbers: area code and exchange start with 2–9; not all one digit.
@@ -136,8 +173,10 @@ pub fn ipv4(text: &[u8], m: Range<usize>) -> bool {
             && (o.len() == 1 || o[0] != b'0')
             && o.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0')) <= 255
     });
-    let before_dotted = m.start >= 2 && text[m.start - 1] == b'.' && text[m.start - 2].is_ascii_digit();
-    let after_dotted = text.get(m.end) == Some(&b'.') && text.get(m.end + 1).is_some_and(u8::is_ascii_digit);
+    let before_dotted =
+        m.start >= 2 && text[m.start - 1] == b'.' && text[m.start - 2].is_ascii_digit();
+    let after_dotted =
+        text.get(m.end) == Some(&b'.') && text.get(m.end + 1).is_some_and(u8::is_ascii_digit);
     octets_ok && !before_dotted && !after_dotted && bounded_by_non_digit(text, m)
 }
 
@@ -164,12 +203,30 @@ pub fn birth_date(text: &[u8], m: Range<usize>) -> bool {
         .filter(|p| !p.is_empty())
         .filter_map(|p| p.parse().ok())
         .collect();
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    let named_month = MONTHS.iter().position(|mo| s.contains(mo)).map(|i| i as u32 + 1);
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let named_month = MONTHS
+        .iter()
+        .position(|mo| s.contains(mo))
+        .map(|i| i as u32 + 1);
     let valid = |y: u32, mo: u32, d: u32| {
-        (1900..=2100).contains(&y) && (1..=12).contains(&mo) && d >= 1 && d <= dragnet_model::timestamp::days_in_month(i64::from(y), mo)
+        (1900..=2100).contains(&y)
+            && (1..=12).contains(&mo)
+            && d >= 1
+            && d <= dragnet_model::timestamp::days_in_month(i64::from(y), mo)
     };
-    let year = |y: u32| if y < 100 { if y > 30 { 1900 + y } else { 2000 + y } } else { y };
+    let year = |y: u32| {
+        if y < 100 {
+            if y > 30 {
+                1900 + y
+            } else {
+                2000 + y
+            }
+        } else {
+            y
+        }
+    };
     match (named_month, nums.as_slice()) {
         (Some(mo), [a, b]) => {
             let (d, y) = if *a > 31 { (*b, *a) } else { (*a, *b) };
@@ -231,16 +288,29 @@ mod tests {
     fn cards() {
         assert!(whole(credit_card, "4556737586899855"));
         assert!(whole(credit_card, "4556 7375 8689 9855"));
-        assert!(!whole(credit_card, "4556-7375 8689 9855"), "mixed separators");
+        assert!(
+            !whole(credit_card, "4556-7375 8689 9855"),
+            "mixed separators"
+        );
         assert!(!whole(credit_card, "4556737586899856"), "bad Luhn");
-        assert!(!whole(credit_card, "4111111111111111"), "published test number");
+        assert!(
+            !whole(credit_card, "4111111111111111"),
+            "published test number"
+        );
         assert!(!whole(credit_card, "9556737586899850"), "no issuer");
     }
 
     #[test]
     fn ssns() {
         assert!(whole(us_ssn, "123-45-6788"));
-        for bad in ["000-12-3456", "666-12-3456", "999-76-6866", "123-00-4567", "123-45-0000", "078-05-1120"] {
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "999-76-6866",
+            "123-00-4567",
+            "123-45-0000",
+            "078-05-1120",
+        ] {
             assert!(!whole(us_ssn, bad), "{bad}");
         }
     }

@@ -1,1 +1,35 @@
-//! placeholder
+//! The classification job engine: plan (buckets → listing → scoping → sampling → shard),
+//! scan (bounded concurrency; per-object errors kept in statistics and results), judge and
+//! emit (findings, discovery results, the job record).
+#![warn(missing_docs)]
+
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod scan;
+pub mod scope;
+
+pub use plan::{PlanOptions, Shard};
+pub use run::{run_job, JobRun, NoProgress, Progress, RunError, RunReport, RunStatistics};
+pub use scan::{scan_reader, ObjectOutcome};
+
+use dragnet_model::ids::stable_hex_id;
+use dragnet_model::JobSpec;
+
+/// The job id of an ad-hoc scan (decisions.md §12): a hash of the spec's `clientToken` when
+/// present, else of its canonical JSON, so shards and retries of one spec share ids.
+pub fn adhoc_job_id(spec: &JobSpec) -> String {
+    match &spec.client_token {
+        Some(token) => stable_hex_id(&["job", "clientToken", token]),
+        None => {
+            // serde_json's map is ordered by key, so this text is canonical.
+            let canonical = serde_json::to_value(spec)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            stable_hex_id(&["job", "spec", &canonical])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

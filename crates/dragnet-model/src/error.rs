@@ -41,7 +41,8 @@ pub fn from_json_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Sp
     match serde_path_to_error::deserialize(de) {
         Ok(v) => {
             // Reject trailing garbage after the document.
-            let mut rest = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+            let mut rest =
+                serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
             rest.next();
             match rest.next() {
                 Some(Ok(_)) | Some(Err(_)) => Err(SpecError::Syntax {
@@ -62,7 +63,11 @@ pub fn from_json_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Sp
                     message: strip_position(&inner.to_string()),
                 });
             }
-            let path = if path == "." { "(document)".to_string() } else { path };
+            let path = if path == "." {
+                "(document)".to_string()
+            } else {
+                path
+            };
             Err(SpecError::invalid(path, strip_position(&inner.to_string())))
         }
     }
@@ -98,7 +103,11 @@ impl JsonPath {
     }
     /// An `Invalid` error at this path.
     pub fn error(&self, message: impl Into<String>) -> SpecError {
-        let path = if self.0.is_empty() { "(document)" } else { &self.0 };
+        let path = if self.0.is_empty() {
+            "(document)"
+        } else {
+            &self.0
+        };
         SpecError::invalid(path, message)
     }
 }

@@ -511,7 +511,10 @@ mod tests {
             serde_json::to_string(&Severity(SeverityLevel::Medium)).unwrap(),
             r#"{"description":"Medium","score":2}"#
         );
-        assert_eq!(serde_json::to_string(&SeverityLevel::High).unwrap(), r#""HIGH""#);
+        assert_eq!(
+            serde_json::to_string(&SeverityLevel::High).unwrap(),
+            r#""HIGH""#
+        );
         let s: Severity = serde_json::from_str(r#"{"description":"High","score":3}"#).unwrap();
         assert_eq!(s.0, SeverityLevel::High);
     }
@@ -520,19 +523,45 @@ mod tests {
     fn finding_type_choice() {
         use Category::*;
         assert_eq!(FindingType::for_categories(&[]), None);
-        assert_eq!(FindingType::for_categories(&[PersonalInformation, PersonalInformation]), Some(FindingType::Personal));
-        assert_eq!(FindingType::for_categories(&[CustomIdentifier]), Some(FindingType::CustomIdentifier));
-        assert_eq!(FindingType::for_categories(&[Credentials]), Some(FindingType::Credentials));
-        assert_eq!(FindingType::for_categories(&[FinancialInformation]), Some(FindingType::Financial));
-        assert_eq!(FindingType::for_categories(&[CustomIdentifier, PersonalInformation]), Some(FindingType::Multiple));
-        assert_eq!(FindingType::for_categories(&[Credentials, FinancialInformation]), Some(FindingType::Multiple));
-        assert_eq!(serde_json::to_string(&FindingType::Multiple).unwrap(), r#""SensitiveData:S3Object/Multiple""#);
+        assert_eq!(
+            FindingType::for_categories(&[PersonalInformation, PersonalInformation]),
+            Some(FindingType::Personal)
+        );
+        assert_eq!(
+            FindingType::for_categories(&[CustomIdentifier]),
+            Some(FindingType::CustomIdentifier)
+        );
+        assert_eq!(
+            FindingType::for_categories(&[Credentials]),
+            Some(FindingType::Credentials)
+        );
+        assert_eq!(
+            FindingType::for_categories(&[FinancialInformation]),
+            Some(FindingType::Financial)
+        );
+        assert_eq!(
+            FindingType::for_categories(&[CustomIdentifier, PersonalInformation]),
+            Some(FindingType::Multiple)
+        );
+        assert_eq!(
+            FindingType::for_categories(&[Credentials, FinancialInformation]),
+            Some(FindingType::Multiple)
+        );
+        assert_eq!(
+            serde_json::to_string(&FindingType::Multiple).unwrap(),
+            r#""SensitiveData:S3Object/Multiple""#
+        );
     }
 
     #[test]
     fn occurrences_omit_unused_members() {
         let o = Occurrences {
-            cells: Some(vec![Cell { cell_reference: None, column: 1, column_name: "EmpID".into(), row: 2 }]),
+            cells: Some(vec![Cell {
+                cell_reference: None,
+                column: 1,
+                column_name: "EmpID".into(),
+                row: 2,
+            }]),
             ..Default::default()
         };
         assert_eq!(

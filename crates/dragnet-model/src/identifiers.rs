@@ -66,7 +66,9 @@ impl CustomDataIdentifier {
         let len = |p: JsonPath, s: &str, min: usize, max: usize| {
             let n = s.chars().count();
             if n < min || n > max {
-                Err(p.error(format!("length {n} is out of range (allowed: {min} to {max} characters)")))
+                Err(p.error(format!(
+                    "length {n} is out of range (allowed: {min} to {max} characters)"
+                )))
             } else {
                 Ok(())
             }
@@ -78,13 +80,17 @@ impl CustomDataIdentifier {
             len(path.field("description"), d, 0, 512)?;
         }
         if self.keywords.len() > 50 {
-            return Err(path.field("keywords").error("at most 50 keywords are allowed"));
+            return Err(path
+                .field("keywords")
+                .error("at most 50 keywords are allowed"));
         }
         for (i, k) in self.keywords.iter().enumerate() {
             len(path.field("keywords").index(i), k, 3, 90)?;
         }
         if self.ignore_words.len() > 10 {
-            return Err(path.field("ignoreWords").error("at most 10 ignore words are allowed"));
+            return Err(path
+                .field("ignoreWords")
+                .error("at most 10 ignore words are allowed"));
         }
         for (i, w) in self.ignore_words.iter().enumerate() {
             len(path.field("ignoreWords").index(i), w, 4, 90)?;
@@ -122,9 +128,9 @@ impl CustomDataIdentifier {
                 .windows(2)
                 .any(|w| w[0].occurrences_threshold >= w[1].occurrences_threshold)
             {
-                return Err(p.error(
-                    "occurrence thresholds must increase from LOW to MEDIUM to HIGH",
-                ));
+                return Err(
+                    p.error("occurrence thresholds must increase from LOW to MEDIUM to HIGH")
+                );
             }
         }
         Ok(())
@@ -198,10 +204,14 @@ pub fn parse_allow_lists(text: &str) -> Result<Vec<AllowList>, SpecError> {
     for (i, al) in list.iter().enumerate() {
         let p = JsonPath::root().index(i);
         let c = &al.criteria;
-        let set = [c.regex.is_some(), c.s3_words_list.is_some(), c.words_file.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let set = [
+            c.regex.is_some(),
+            c.s3_words_list.is_some(),
+            c.words_file.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if set != 1 {
             return Err(p
                 .field("criteria")
@@ -210,10 +220,9 @@ pub fn parse_allow_lists(text: &str) -> Result<Vec<AllowList>, SpecError> {
         if let Some(r) = &c.regex {
             let n = r.chars().count();
             if !(1..=512).contains(&n) {
-                return Err(p
-                    .field("criteria")
-                    .field("regex")
-                    .error(format!("length {n} is out of range (allowed: 1 to 512 characters)")));
+                return Err(p.field("criteria").field("regex").error(format!(
+                    "length {n} is out of range (allowed: 1 to 512 characters)"
+                )));
             }
         }
         if !ids.insert(al.id.as_str()) {
@@ -245,29 +254,42 @@ mod tests {
 
     #[test]
     fn limits_are_enforced_with_paths() {
-        let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","keywords":["ab"]}]"#)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(e, "[0].keywords[0]: length 2 is out of range (allowed: 3 to 90 characters)");
-        let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","ignoreWords":["abc"]}]"#)
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","keywords":["ab"]}]"#)
+                .unwrap_err()
+                .to_string();
+        assert_eq!(
+            e,
+            "[0].keywords[0]: length 2 is out of range (allowed: 3 to 90 characters)"
+        );
+        let e = parse_custom_identifiers(
+            r#"[{"id":"a","name":"n","regex":"x","ignoreWords":["abc"]}]"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("[0].ignoreWords[0]"), "{e}");
-        let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","maximumMatchDistance":301}]"#)
-            .unwrap_err()
-            .to_string();
+        let e = parse_custom_identifiers(
+            r#"[{"id":"a","name":"n","regex":"x","maximumMatchDistance":301}]"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("[0].maximumMatchDistance: 301"), "{e}");
-        let e = parse_custom_identifiers(&format!(r#"[{{"id":"a","name":"n","regex":"{}"}}]"#, "a".repeat(513)))
-            .unwrap_err()
-            .to_string();
+        let e = parse_custom_identifiers(&format!(
+            r#"[{{"id":"a","name":"n","regex":"{}"}}]"#,
+            "a".repeat(513)
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("[0].regex: length 513"), "{e}");
         let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","severityLevels":[{"occurrencesThreshold":10,"severity":"LOW"},{"occurrencesThreshold":5,"severity":"HIGH"}]}]"#)
             .unwrap_err()
             .to_string();
         assert!(e.contains("must increase"), "{e}");
-        let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x"},{"id":"a","name":"m","regex":"y"}]"#)
-            .unwrap_err()
-            .to_string();
+        let e = parse_custom_identifiers(
+            r#"[{"id":"a","name":"n","regex":"x"},{"id":"a","name":"m","regex":"y"}]"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("[1].id: duplicate"), "{e}");
         let e = parse_custom_identifiers(r#"[{"id":"a","name":"n","regex":"x","color":"red"}]"#)
             .unwrap_err()
@@ -277,8 +299,12 @@ mod tests {
 
     #[test]
     fn allow_lists_need_exactly_one_criterion() {
-        assert!(parse_allow_lists(r#"[{"id":"a","name":"n","criteria":{"regex":"test-.*"}}]"#).is_ok());
-        let e = parse_allow_lists(r#"[{"id":"a","name":"n","criteria":{}}]"#).unwrap_err().to_string();
+        assert!(
+            parse_allow_lists(r#"[{"id":"a","name":"n","criteria":{"regex":"test-.*"}}]"#).is_ok()
+        );
+        let e = parse_allow_lists(r#"[{"id":"a","name":"n","criteria":{}}]"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("[0].criteria: exactly one"), "{e}");
     }
 }

@@ -37,7 +37,14 @@ pub fn stable_uuid(parts: &[&str]) -> String {
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// A number in `[0, 1)` derived from `parts`, for reproducible sampling and sharding.
@@ -55,7 +62,9 @@ mod tests {
     fn ids_are_stable_and_shaped() {
         let a = stable_hex_id(&["job", "bucket", "key"]);
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(a, stable_hex_id(&["job", "bucket", "key"]));
         // Boundaries between parts matter.
         assert_ne!(stable_hex_id(&["ab", "c"]), stable_hex_id(&["a", "bc"]));

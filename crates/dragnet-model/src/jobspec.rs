@@ -464,15 +464,17 @@ impl JobSpec {
             ));
         }
         if custom.len() > 30 {
-            return Err(root
-                .field("customDataIdentifierIds")
-                .error(format!("{} ids given; a job may use at most 30", custom.len())));
+            return Err(root.field("customDataIdentifierIds").error(format!(
+                "{} ids given; a job may use at most 30",
+                custom.len()
+            )));
         }
         let allow = self.allow_list_ids.as_deref().unwrap_or(&[]);
         if allow.len() > 10 {
-            return Err(root
-                .field("allowListIds")
-                .error(format!("{} ids given; a job may use at most 10", allow.len())));
+            return Err(root.field("allowListIds").error(format!(
+                "{} ids given; a job may use at most 10",
+                allow.len()
+            )));
         }
         Ok(())
     }
@@ -518,7 +520,10 @@ impl JobScheduleFrequency {
                 return Err(path
                     .field("monthlySchedule")
                     .field("dayOfMonth")
-                    .error(format!("{} is out of range (allowed: 1 to 31)", m.day_of_month)));
+                    .error(format!(
+                        "{} is out of range (allowed: 1 to 31)",
+                        m.day_of_month
+                    )));
             }
         }
         Ok(())
@@ -529,9 +534,8 @@ impl S3JobDefinition {
     fn validate(&self, path: &JsonPath) -> Result<(), SpecError> {
         match (&self.bucket_definitions, &self.bucket_criteria) {
             (Some(_), Some(_)) => {
-                return Err(path.error(
-                    "bucketDefinitions and bucketCriteria are mutually exclusive; use one",
-                ))
+                return Err(path
+                    .error("bucketDefinitions and bucketCriteria are mutually exclusive; use one"))
             }
             (None, None) => {
                 return Err(path.error("one of bucketDefinitions or bucketCriteria is required"))
@@ -552,7 +556,9 @@ impl S3JobDefinition {
                         )));
                     }
                     if d.buckets.is_empty() {
-                        return Err(p.field("buckets").error("at least one bucket name is required"));
+                        return Err(p
+                            .field("buckets")
+                            .error("at least one bucket name is required"));
                     }
                     for (j, b) in d.buckets.iter().enumerate() {
                         if b.is_empty() {
@@ -562,7 +568,9 @@ impl S3JobDefinition {
                     total += d.buckets.len();
                 }
                 if total > 1000 {
-                    return Err(p.error(format!("{total} buckets listed; at most 1,000 are allowed")));
+                    return Err(
+                        p.error(format!("{total} buckets listed; at most 1,000 are allowed"))
+                    );
                 }
             }
             (None, Some(c)) => {
@@ -578,7 +586,10 @@ impl S3JobDefinition {
         }
         if let Some(scoping) = &self.scoping {
             let p = path.field("scoping");
-            for (name, block) in [("includes", &scoping.includes), ("excludes", &scoping.excludes)] {
+            for (name, block) in [
+                ("includes", &scoping.includes),
+                ("excludes", &scoping.excludes),
+            ] {
                 if let Some(block) = block {
                     for (i, term) in block.and.iter().enumerate() {
                         term.validate(&p.field(name).field("and").index(i))?;
@@ -623,7 +634,10 @@ impl CriteriaForJob {
             (None, Some(t)) => {
                 let p = path.field("tagCriterion");
                 check_eq_ne(&p.field("comparator"), t.comparator, "tag criteria")?;
-                check_tag_pairs(&p.field("tagValues"), t.tag_values.iter().map(|v| (&v.key, &v.value)))
+                check_tag_pairs(
+                    &p.field("tagValues"),
+                    t.tag_values.iter().map(|v| (&v.key, &v.value)),
+                )
             }
             _ => Err(path.error("exactly one of simpleCriterion or tagCriterion is required")),
         }
@@ -638,7 +652,9 @@ impl JobScopeTerm {
                 let p = path.field("tagScopeTerm");
                 check_eq_ne(&p.field("comparator"), t.comparator, "tagScopeTerm")?;
                 if t.key != "TAG" {
-                    return Err(p.field("key").error(format!("{:?} is not allowed (allowed: TAG)", t.key)));
+                    return Err(p
+                        .field("key")
+                        .error(format!("{:?} is not allowed (allowed: TAG)", t.key)));
                 }
                 if let Some(target) = &t.target {
                     if target != "S3_OBJECT" {
@@ -647,7 +663,10 @@ impl JobScopeTerm {
                             .error(format!("{target:?} is not allowed (allowed: S3_OBJECT)")));
                     }
                 }
-                check_tag_pairs(&p.field("tagValues"), t.tag_values.iter().map(|v| (&v.key, &v.value)))
+                check_tag_pairs(
+                    &p.field("tagValues"),
+                    t.tag_values.iter().map(|v| (&v.key, &v.value)),
+                )
             }
             _ => Err(path.error("exactly one of simpleScopeTerm or tagScopeTerm is required")),
         }
@@ -724,7 +743,9 @@ fn check_tag_pairs<'a>(
     }
     for (i, (k, v)) in pairs.enumerate() {
         if k.is_empty() && v.is_empty() {
-            return Err(path.index(i).error("a tag key, a value, or both are required"));
+            return Err(path
+                .index(i)
+                .error("a tag key, a value, or both are required"));
         }
     }
     Ok(())
@@ -794,8 +815,22 @@ mod tests {
 
     #[test]
     fn every_key_accepts_its_comparators() {
-        for key in ["OBJECT_EXTENSION", "OBJECT_KEY", "OBJECT_SIZE", "OBJECT_LAST_MODIFIED_DATE"] {
-            for cmp in ["EQ", "GT", "GTE", "LT", "LTE", "NE", "CONTAINS", "STARTS_WITH"] {
+        for key in [
+            "OBJECT_EXTENSION",
+            "OBJECT_KEY",
+            "OBJECT_SIZE",
+            "OBJECT_LAST_MODIFIED_DATE",
+        ] {
+            for cmp in [
+                "EQ",
+                "GT",
+                "GTE",
+                "LT",
+                "LTE",
+                "NE",
+                "CONTAINS",
+                "STARTS_WITH",
+            ] {
                 let value = match key {
                     "OBJECT_SIZE" => "10",
                     "OBJECT_LAST_MODIFIED_DATE" => "2023-09-24T14:31:13Z",
@@ -817,14 +852,24 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_wrong_types_name_the_path() {
-        let e = err(r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[]},"sampling":5}"#);
+        let e = err(
+            r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[]},"sampling":5}"#,
+        );
         assert!(e.starts_with("sampling: unknown field `sampling`"), "{e}");
         let e = err(r#"{"jobType":"ONCE","s3JobDefinition":{}}"#);
-        assert!(e.starts_with("jobType: unknown variant `ONCE`, expected `ONE_TIME` or `SCHEDULED`"), "{e}");
+        assert!(
+            e.starts_with("jobType: unknown variant `ONCE`, expected `ONE_TIME` or `SCHEDULED`"),
+            "{e}"
+        );
         let e = err(r#"{"jobType":"ONE_TIME","samplingPercentage":"ten","s3JobDefinition":{}}"#);
         assert!(e.starts_with("samplingPercentage: invalid type"), "{e}");
-        let e = err(r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[{"accountId":"1","buckets":["b"]}]}}"#);
-        assert!(e.starts_with("s3JobDefinition.bucketDefinitions[0].accountId:"), "{e}");
+        let e = err(
+            r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[{"accountId":"1","buckets":["b"]}]}}"#,
+        );
+        assert!(
+            e.starts_with("s3JobDefinition.bucketDefinitions[0].accountId:"),
+            "{e}"
+        );
         let e = err(r#"{"jobType":"ONE_TIME","#);
         assert!(e.starts_with("not valid JSON at line 1"), "{e}");
         let e = err(r#"{"s3JobDefinition":{}}"#);
@@ -838,28 +883,52 @@ mod tests {
                 r#"{{"jobType":"ONE_TIME",{extra}"s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["b"]}}]}}}}"#
             )
         };
-        assert!(err(&base(r#""samplingPercentage":0,"#)).starts_with("samplingPercentage: 0 is out of range"));
+        assert!(err(&base(r#""samplingPercentage":0,"#))
+            .starts_with("samplingPercentage: 0 is out of range"));
         assert!(err(&base(r#""samplingPercentage":101,"#)).contains("allowed: 1 to 100"));
-        assert!(err(&base(r#""scheduleFrequency":{"dailySchedule":{}},"#)).starts_with("scheduleFrequency: not allowed"));
-        assert!(err(&base(r#""managedDataIdentifierSelector":"INCLUDE","#)).starts_with("managedDataIdentifierIds: required"));
-        assert!(err(&base(r#""managedDataIdentifierSelector":"ALL","managedDataIdentifierIds":["NAME"],"#)).contains("must be empty"));
-        assert!(err(&base(r#""managedDataIdentifierSelector":"NONE","#)).starts_with("customDataIdentifierIds:"));
+        assert!(err(&base(r#""scheduleFrequency":{"dailySchedule":{}},"#))
+            .starts_with("scheduleFrequency: not allowed"));
+        assert!(err(&base(r#""managedDataIdentifierSelector":"INCLUDE","#))
+            .starts_with("managedDataIdentifierIds: required"));
+        assert!(err(&base(
+            r#""managedDataIdentifierSelector":"ALL","managedDataIdentifierIds":["NAME"],"#
+        ))
+        .contains("must be empty"));
+        assert!(err(&base(r#""managedDataIdentifierSelector":"NONE","#))
+            .starts_with("customDataIdentifierIds:"));
         let sched = r#"{"jobType":"SCHEDULED","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["b"]}]}}"#;
         assert!(err(sched).starts_with("scheduleFrequency: required"));
-        let monthly = sched.replace(r#""jobType":"SCHEDULED","#, r#""jobType":"SCHEDULED","scheduleFrequency":{"monthlySchedule":{"dayOfMonth":32}},"#);
+        let monthly = sched.replace(
+            r#""jobType":"SCHEDULED","#,
+            r#""jobType":"SCHEDULED","scheduleFrequency":{"monthlySchedule":{"dayOfMonth":32}},"#,
+        );
         assert!(err(&monthly).starts_with("scheduleFrequency.monthlySchedule.dayOfMonth: 32"));
         let both = r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["b"]}],"bucketCriteria":{}}}"#;
         assert!(err(both).contains("mutually exclusive"));
-        let e = err(&with_term(r#"{"simpleScopeTerm":{"comparator":"EQ","key":"OBJECT_SIZE","values":["1","2"]}}"#));
+        let e = err(&with_term(
+            r#"{"simpleScopeTerm":{"comparator":"EQ","key":"OBJECT_SIZE","values":["1","2"]}}"#,
+        ));
         assert!(e.contains("exactly one value"), "{e}");
-        let e = err(&with_term(r#"{"simpleScopeTerm":{"comparator":"EQ","key":"OBJECT_SIZE","values":["big"]}}"#));
-        assert!(e.starts_with("s3JobDefinition.scoping.includes.and[0].simpleScopeTerm.values[0]:"), "{e}");
-        let e = err(&with_term(r#"{"simpleScopeTerm":{"comparator":"GT","key":"OBJECT_LAST_MODIFIED_DATE","values":["last week"]}}"#));
+        let e = err(&with_term(
+            r#"{"simpleScopeTerm":{"comparator":"EQ","key":"OBJECT_SIZE","values":["big"]}}"#,
+        ));
+        assert!(
+            e.starts_with("s3JobDefinition.scoping.includes.and[0].simpleScopeTerm.values[0]:"),
+            "{e}"
+        );
+        let e = err(&with_term(
+            r#"{"simpleScopeTerm":{"comparator":"GT","key":"OBJECT_LAST_MODIFIED_DATE","values":["last week"]}}"#,
+        ));
         assert!(e.contains("not an ISO-8601"), "{e}");
-        let e = err(&with_term(r#"{"tagScopeTerm":{"comparator":"GT","key":"TAG","tagValues":[{"key":"a","value":""}],"target":"S3_OBJECT"}}"#));
+        let e = err(&with_term(
+            r#"{"tagScopeTerm":{"comparator":"GT","key":"TAG","tagValues":[{"key":"a","value":""}],"target":"S3_OBJECT"}}"#,
+        ));
         assert!(e.contains("tagScopeTerm.comparator"), "{e}");
         let e = err(&with_term(r#"{}"#));
-        assert!(e.contains("exactly one of simpleScopeTerm or tagScopeTerm"), "{e}");
+        assert!(
+            e.contains("exactly one of simpleScopeTerm or tagScopeTerm"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@ impl Timestamp {
             return None;
         }
         let days = days_from_civil(year, month, day);
-        let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        let secs =
+            days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
         Some(Self {
             millis: secs * 1000 + i64::from(millis),
         })
@@ -228,7 +229,10 @@ mod tests {
     fn formats_like_macie() {
         let t = Timestamp::parse("2024-03-11T19:46:53.031Z").unwrap();
         assert_eq!(t.to_string(), "2024-03-11T19:46:53.031Z");
-        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -240,12 +244,23 @@ mod tests {
             Timestamp::parse("2023-09-24").unwrap().to_string(),
             "2023-09-24T00:00:00.000Z"
         );
-        assert_eq!(Timestamp::parse("2023-09-24T14:31:13.5Z").unwrap().millis() % 1000, 500);
+        assert_eq!(
+            Timestamp::parse("2023-09-24T14:31:13.5Z").unwrap().millis() % 1000,
+            500
+        );
     }
 
     #[test]
     fn rejects_garbage_and_impossible_dates() {
-        for bad in ["", "yesterday", "2023-02-30", "2023-13-01T00:00Z", "2023-09-24T25:00Z", "2023-09-24T10:00Zjunk", "２０２３-01-01"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2023-02-30",
+            "2023-13-01T00:00Z",
+            "2023-09-24T25:00Z",
+            "2023-09-24T10:00Zjunk",
+            "２０２３-01-01",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }
@@ -257,7 +272,10 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days);
         }
         // 2026-11-23 is a Monday.
-        assert_eq!(Timestamp::parse("2026-11-23T10:00:00Z").unwrap().weekday(), 1);
+        assert_eq!(
+            Timestamp::parse("2026-11-23T10:00:00Z").unwrap().weekday(),
+            1
+        );
         assert_eq!(days_in_month(2024, 2), 29);
         assert_eq!(days_in_month(1900, 2), 28);
     }

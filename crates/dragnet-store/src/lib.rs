@@ -1,1 +1,167 @@
-//! placeholder
+//! Object stores. [`ObjectStore`] is what the job engine and the quarantine mover use;
+//! [`DirStore`] is the embedded default (a folder per bucket). An S3 implementation over the
+//! AWS SDK plugs in behind the same trait.
+//!
+//! The trait is synchronous: the engine scans on worker threads and a network store bridges
+//! to its async client inside its own methods.
+#![warn(missing_docs)]
+
+mod dir;
+mod keys;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use dragnet_model::Timestamp;
+
+pub use dir::DirStore;
+pub use keys::{validate_bucket_name, validate_key};
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last-Modified (creation or last change).
+    pub last_modified: Timestamp,
+    /// ETag without quotes, when the listing carries it (S3 does; [`DirStore`] computes it on
+    /// [`ObjectStore::head`] and while reading).
+    pub etag: Option<String>,
+    /// Storage class, e.g. `STANDARD`.
+    pub storage_class: String,
+    /// Version id, when the bucket is versioned.
+    pub version_id: Option<String>,
+}
+
+/// What travels with an object besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectAttributes {
+    /// Content-Type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// User metadata (`x-amz-meta-*`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// Object tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    /// Bucket name.
+    pub name: String,
+    /// Creation time, when known.
+    pub created_at: Option<Timestamp>,
+    /// Bucket tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The bucket does not exist.
+    #[error("bucket {bucket:?} does not exist")]
+    NoSuchBucket {
+        /// Bucket name.
+        bucket: String,
+    },
+    /// The object does not exist (any more).
+    #[error("object s3://{bucket}/{key} does not exist")]
+    NoSuchKey {
+        /// Bucket name.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// The key or bucket name is not acceptable (for example it would escape the store root).
+    #[error("refused key {key:?}: {reason}")]
+    InvalidKey {
+        /// The key as given.
+        key: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The store refused access.
+    #[error("access denied to {what}")]
+    PermissionDenied {
+        /// What was denied.
+        what: String,
+    },
+    /// Any other I/O failure, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// The Macie result status reason that fits this error (macie.md §5.2).
+    pub fn macie_reason(&self) -> &'static str {
+        match self {
+            StoreError::NoSuchBucket { .. } => "NO_SUCH_BUCKET_AVAILABLE",
+            StoreError::NoSuchKey { .. } => "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
+            StoreError::InvalidKey { .. } => "INVALID_OBJECT_STATE",
+            StoreError::PermissionDenied { .. } => "PERMISSION_DENIED",
+            StoreError::Io { .. } => "UNABLE_TO_PARSE_FILE",
+        }
+    }
+}
+
+/// A streamed object body.
+pub type Body = Box<dyn Read + Send>;
+
+/// What dragnet needs from an object store.
+pub trait ObjectStore: Send + Sync {
+    /// All buckets (for `bucketCriteria`).
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, StoreError>;
+    /// One bucket's facts.
+    fn bucket(&self, bucket: &str) -> Result<BucketInfo, StoreError>;
+    /// Calls `visit` for each object whose key starts with `prefix`, in key order.
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        visit: &mut dyn FnMut(ObjectMeta),
+    ) -> Result<(), StoreError>;
+    /// An object's current metadata, ETag included.
+    fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta, StoreError>;
+    /// Content type, user metadata and tags.
+    fn attributes(&self, bucket: &str, key: &str) -> Result<ObjectAttributes, StoreError>;
+    /// The object's bytes as a stream.
+    fn get(&self, bucket: &str, key: &str) -> Result<Body, StoreError>;
+    /// Writes an object (atomically: readers see the old or the new object, never a part).
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        attributes: &ObjectAttributes,
+    ) -> Result<ObjectMeta, StoreError>;
+    /// Copies an object with its attributes (or with `attributes` instead, when given).
+    fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        attributes: Option<&ObjectAttributes>,
+    ) -> Result<ObjectMeta, StoreError>;
+    /// Deletes an object; deleting a missing object succeeds, as in S3.
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError>;
+    /// Replaces an object's tags.
+    fn put_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,264 @@
+//! Planning a run: buckets → listing → scoping → classifiability → sampling → shard.
+//!
+//! Everything here happens before any object is read. Objects a run does not scan get a
+//! reason: `EXCLUDED_BY_SCOPE`, `NOT_SAMPLED` and `OTHER_SHARD` are only counted; objects in
+//! scope that cannot be analysed (`UNSUPPORTED_FILE_TYPE_EXCEPTION`, `FILE_EXCEEDS_SIZE_LIMIT`,
+//! `INVALID_OBJECT_STATE` for archived storage classes) also get a SKIPPED discovery result,
+//! as Macie writes results for every object in scope.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use dragnet_formats::is_supported_extension;
+use dragnet_model::ids::stable_unit_interval;
+use dragnet_model::jobspec::JobSpec;
+use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore, StoreError};
+
+use crate::scope::{bucket_selected, in_scope, needs_tags, BucketFacts, ObjectFacts};
+
+/// Largest object analysed (Macie's limit for text formats: 20 GB).
+pub const MAX_OBJECT_SIZE: u64 = 20 * 1_000_000_000;
+
+/// Storage classes Macie does not analyse (archived; a GET would fail).
+const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE"];
+
+/// One shard of N (0-based index), chosen by a stable hash of bucket and key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This worker's shard, `0..count`.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether `bucket/key` belongs to this shard.
+    pub fn owns(&self, bucket: &str, key: &str) -> bool {
+        let x = stable_unit_interval(&["shard", bucket, key]);
+        ((x * f64::from(self.count)) as u32).min(self.count - 1) == self.index
+    }
+}
+
+/// A bucket the run looks at.
+#[derive(Debug, Clone)]
+pub struct BucketPlan {
+    /// Bucket facts from the store.
+    pub info: BucketInfo,
+    /// Owning account (for ARNs and findings).
+    pub account_id: String,
+}
+
+/// What the run does with one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Read and classify it.
+    Scan,
+    /// Record a SKIPPED result with this reason, without reading it.
+    Skip(&'static str),
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone)]
+pub struct PlannedObject {
+    /// Its bucket.
+    pub bucket: Arc<BucketPlan>,
+    /// Listing metadata.
+    pub meta: ObjectMeta,
+    /// Tags, if the planner fetched them.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Scan or skip.
+    pub action: Action,
+}
+
+/// The plan of a run.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Objects to scan or to record as skipped, in bucket then key order.
+    pub objects: Vec<PlannedObject>,
+    /// Objects listed in all buckets.
+    pub listed: u64,
+    /// Objects not scanned, by reason (including those in `objects` with `Action::Skip`).
+    pub skipped: BTreeMap<String, u64>,
+    /// Buckets that could not be read, with the error.
+    pub bucket_errors: Vec<(String, String)>,
+}
+
+/// Inputs of planning that are not in the job spec.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Account for buckets found through `bucketCriteria` (local mode).
+    pub default_account: String,
+    /// Seed for `samplingPercentage`.
+    pub sampling_seed: u64,
+    /// This worker's shard, if sharded.
+    pub shard: Option<Shard>,
+}
+
+/// Lists the job's buckets and decides, for every object, whether the run scans it.
+pub fn plan(spec: &JobSpec, store: &dyn ObjectStore, options: &PlanOptions) -> Plan {
+    let mut plan = Plan::default();
+    let buckets = resolve_buckets(spec, store, options, &mut plan);
+    let scoping = spec.s3_job_definition.scoping.as_ref();
+    let fetch_tags = needs_tags(scoping);
+    let mut eligible = Vec::new();
+    let mut unclassifiable = Vec::new();
+    for bucket in buckets {
+        let mut listed = Vec::new();
+        if let Err(e) = store.list(&bucket.info.name, "", &mut |m| listed.push(m)) {
+            record_bucket_error(&mut plan, &bucket.info.name, &e);
+            continue;
+        }
+        for meta in listed {
+            plan.listed += 1;
+            let tags = if fetch_tags {
+                match store.attributes(&bucket.info.name, &meta.key) {
+                    Ok(a) => Some(a.tags),
+                    Err(e) => {
+                        tracing::warn!(bucket = %bucket.info.name, key = ?meta.key, error = %e, "could not read object tags; the object is left out");
+                        count(&mut plan.skipped, e.macie_reason());
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let empty = BTreeMap::new();
+            let facts = ObjectFacts {
+                key: &meta.key,
+                extension: dragnet_formats::extension(&meta.key),
+                size: meta.size,
+                last_modified: meta.last_modified,
+                tags: tags.as_ref().unwrap_or(&empty),
+            };
+            if !in_scope(scoping, &facts) {
+                count(&mut plan.skipped, "EXCLUDED_BY_SCOPE");
+                continue;
+            }
+            let skip = if ARCHIVED_CLASSES.contains(&meta.storage_class.as_str()) {
+                Some("INVALID_OBJECT_STATE")
+            } else if !is_supported_extension(facts.extension) {
+                Some("UNSUPPORTED_FILE_TYPE_EXCEPTION")
+            } else if meta.size > MAX_OBJECT_SIZE {
+                Some("FILE_EXCEEDS_SIZE_LIMIT")
+            } else {
+                None
+            };
+            let object = PlannedObject {
+                bucket: bucket.clone(),
+                meta,
+                tags,
+                action: skip.map_or(Action::Scan, Action::Skip),
+            };
+            if skip.is_some() {
+                unclassifiable.push(object);
+            } else {
+                eligible.push(object);
+            }
+        }
+    }
+    let sampled = sample(
+        eligible,
+        spec.sampling_percentage.unwrap_or(100),
+        options.sampling_seed,
+        &mut plan,
+    );
+    let mut objects: Vec<PlannedObject> = sampled.into_iter().chain(unclassifiable).collect();
+    objects.sort_by(|a, b| {
+        (&a.bucket.info.name, &a.meta.key).cmp(&(&b.bucket.info.name, &b.meta.key))
+    });
+    for object in objects {
+        if let Some(shard) = options.shard {
+            if !shard.owns(&object.bucket.info.name, &object.meta.key) {
+                count(&mut plan.skipped, "OTHER_SHARD");
+                continue;
+            }
+        }
+        if let Action::Skip(reason) = object.action {
+            count(&mut plan.skipped, reason);
+        }
+        plan.objects.push(object);
+    }
+    plan
+}
+
+/// Keeps `ceil(n × percentage / 100)` of the eligible objects, chosen by a seeded stable hash
+/// of bucket and key: random-looking, reproducible for a given seed, and the same whichever
+/// shard or machine plans it. Macie picks objects (not bytes) at random; it does not say how
+/// it rounds, so dragnet rounds up so that a small bucket is never sampled to nothing.
+fn sample(
+    mut eligible: Vec<PlannedObject>,
+    percentage: i64,
+    seed: u64,
+    plan: &mut Plan,
+) -> Vec<PlannedObject> {
+    let percentage = percentage.clamp(0, 100) as usize;
+    if percentage >= 100 {
+        return eligible;
+    }
+    let keep = (eligible.len() * percentage).div_ceil(100);
+    let seed = seed.to_string();
+    eligible.sort_by(|a, b| {
+        let ka = stable_unit_interval(&["sample", &seed, &a.bucket.info.name, &a.meta.key]);
+        let kb = stable_unit_interval(&["sample", &seed, &b.bucket.info.name, &b.meta.key]);
+        ka.total_cmp(&kb)
+    });
+    let dropped = eligible.len() - keep;
+    if dropped > 0 {
+        *plan.skipped.entry("NOT_SAMPLED".into()).or_default() += dropped as u64;
+    }
+    eligible.truncate(keep);
+    eligible
+}
+
+fn count(map: &mut BTreeMap<String, u64>, reason: &str) {
+    *map.entry(reason.to_string()).or_default() += 1;
+}
+
+fn record_bucket_error(plan: &mut Plan, bucket: &str, e: &StoreError) {
+    tracing::error!(bucket, error = %e, "bucket could not be listed");
+    plan.bucket_errors.push((bucket.to_string(), e.to_string()));
+}
+
+fn resolve_buckets(
+    spec: &JobSpec,
+    store: &dyn ObjectStore,
+    options: &PlanOptions,
+    plan: &mut Plan,
+) -> Vec<Arc<BucketPlan>> {
+    let mut out = Vec::new();
+    if let Some(defs) = &spec.s3_job_definition.bucket_definitions {
+        for def in defs {
+            for name in &def.buckets {
+                match store.bucket(name) {
+                    Ok(info) => out.push(Arc::new(BucketPlan {
+                        info,
+                        account_id: def.account_id.clone(),
+                    })),
+                    Err(e) => record_bucket_error(plan, name, &e),
+                }
+            }
+        }
+    } else if let Some(criteria) = &spec.s3_job_definition.bucket_criteria {
+        match store.list_buckets() {
+            Ok(all) => {
+                for info in all {
+                    let facts = BucketFacts {
+                        name: &info.name,
+                        account_id: &options.default_account,
+                        effective_permission: "NOT_PUBLIC",
+                        shared_access: "NOT_SHARED",
+                        tags: &info.tags,
+                    };
+                    if bucket_selected(criteria, &facts) {
+                        out.push(Arc::new(BucketPlan {
+                            info,
+                            account_id: options.default_account.clone(),
+                        }));
+                    }
+                }
+            }
+            Err(e) => record_bucket_error(plan, "(bucket listing)", &e),
+        }
+    }
+    out
+}

@@ -1,0 +1,433 @@
+//! Running a job: plan, scan on worker threads, write findings, results and the job record.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use dragnet_detect::Engine;
+use dragnet_model::ids::stable_uuid;
+use dragnet_model::jobspec::{JobSpec, JobType};
+use dragnet_model::{Finding, Timestamp};
+use dragnet_store::ObjectStore;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+
+use crate::plan::{plan, Action, PlanOptions, PlannedObject};
+use crate::report::{report, ObjectRef, RunIdentity};
+use crate::scan::{scan_reader, ObjectOutcome};
+
+/// Everything a run needs besides the store.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    /// The job spec (with `ssm:` values already resolved).
+    pub spec: JobSpec,
+    /// Job id.
+    pub job_id: String,
+    /// Region for ARNs.
+    pub region: String,
+    /// When the job was created.
+    pub created_at: Timestamp,
+    /// Planning inputs not in the spec.
+    pub plan: PlanOptions,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// Hooks for progress display.
+pub trait Progress: Sync {
+    /// The plan is ready: this many objects and bytes will be read.
+    fn planned(&self, _objects: u64, _bytes: u64) {}
+    /// One object is done.
+    fn object_done(&self, _bytes: u64) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Findings counts in the run statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingCounts {
+    /// All findings.
+    pub total: u64,
+    /// By `severity.description`.
+    pub by_severity: BTreeMap<String, u64>,
+    /// By finding type.
+    pub by_type: BTreeMap<String, u64>,
+}
+
+/// `runStatistics` of `job.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStatistics {
+    /// Objects listed in the job's buckets.
+    pub objects_listed: u64,
+    /// Objects read and classified (complete or partial).
+    pub objects_scanned: u64,
+    /// Objects not scanned, by reason.
+    pub objects_skipped: BTreeMap<String, u64>,
+    /// Objects scanned only in part, by reason.
+    pub objects_partial: BTreeMap<String, u64>,
+    /// Bytes read and classified.
+    pub bytes_scanned: u64,
+    /// Findings made.
+    pub findings: FindingCounts,
+    /// Wall-clock seconds of the run.
+    pub wall_seconds: f64,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunReport {
+    /// Findings, in bucket then key order.
+    pub findings: Vec<Finding>,
+    /// Statistics.
+    pub statistics: RunStatistics,
+    /// Buckets that could not be read, with the error.
+    pub bucket_errors: Vec<(String, String)>,
+    /// Where `findings.jsonl` is.
+    pub findings_path: PathBuf,
+    /// Where `job.json` is.
+    pub job_path: PathBuf,
+    /// Discovery result files written.
+    pub result_files: Vec<PathBuf>,
+}
+
+/// A failure that stops the whole run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The output folder could not be written.
+    #[error("writing {path}: {source}")]
+    Output {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn out_err(path: &Path) -> impl FnOnce(io::Error) -> RunError + '_ {
+    move |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// An open results file and its path.
+type OpenResults = (PathBuf, GzEncoder<BufWriter<File>>);
+
+/// Discovery results of one run, one gzip JSON Lines file per account
+/// (`results/AWSLogs/<account>/Macie/<region>/<jobId>/<account>/<uuid>.jsonl.gz`).
+struct ResultsWriter {
+    root: PathBuf,
+    job_id: String,
+    region: String,
+    shard_tag: String,
+    files: Mutex<BTreeMap<String, OpenResults>>,
+}
+
+impl ResultsWriter {
+    fn path_for(&self, account: &str) -> PathBuf {
+        let uuid = stable_uuid(&["results", &self.job_id, account, &self.shard_tag]);
+        self.root
+            .join("AWSLogs")
+            .join(account)
+            .join("Macie")
+            .join(&self.region)
+            .join(&self.job_id)
+            .join(account)
+            .join(format!("{uuid}.jsonl.gz"))
+    }
+
+    fn location(&self, account: &str) -> String {
+        let p = self.path_for(account);
+        let abs = std::path::absolute(&p).unwrap_or(p);
+        format!("file://{}", abs.display())
+    }
+
+    fn write(&self, account: &str, line: &[u8]) -> Result<(), RunError> {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if !files.contains_key(account) {
+            let path = self.path_for(account);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(out_err(parent))?;
+            }
+            let f = File::create(&path).map_err(out_err(&path))?;
+            let gz = GzEncoder::new(BufWriter::new(f), flate2::Compression::fast());
+            files.insert(account.to_string(), (path, gz));
+        }
+        let (path, gz) = files.get_mut(account).expect("inserted above");
+        gz.write_all(line)
+            .and_then(|_| gz.write_all(b"\n"))
+            .map_err(out_err(path))
+    }
+
+    fn finish(self) -> Result<Vec<PathBuf>, RunError> {
+        let files = self.files.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut paths = Vec::new();
+        for (_, (path, gz)) in files {
+            let mut inner = gz.finish().map_err(out_err(&path))?;
+            inner.flush().map_err(out_err(&path))?;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+}
+
+/// Runs the job once over `store`, writing `findings.jsonl`, `results/` and `job.json` under
+/// `out`. Per-object problems are recorded in the statistics and results; only an output
+/// failure stops the run.
+pub fn run_job(
+    job: &JobRun,
+    engine: &Engine,
+    store: &dyn ObjectStore,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = Timestamp::now();
+    fs::create_dir_all(out).map_err(out_err(out))?;
+    let plan = plan(&job.spec, store, &job.plan);
+    let to_read: Vec<&PlannedObject> = plan
+        .objects
+        .iter()
+        .filter(|o| o.action == Action::Scan)
+        .collect();
+    progress.planned(
+        to_read.len() as u64,
+        to_read.iter().map(|o| o.meta.size).sum(),
+    );
+    let identity = RunIdentity {
+        job_id: job.job_id.clone(),
+        region: job.region.clone(),
+    };
+    let shard_tag = job
+        .plan
+        .shard
+        .map(|s| format!("{}/{}", s.index, s.count))
+        .unwrap_or_default();
+    let results = ResultsWriter {
+        root: out.join("results"),
+        job_id: job.job_id.clone(),
+        region: job.region.clone(),
+        shard_tag,
+        files: Mutex::new(BTreeMap::new()),
+    };
+    let next = AtomicUsize::new(0);
+    let findings = Mutex::new(Vec::new());
+    let stats = Mutex::new(RunStatistics {
+        objects_listed: plan.listed,
+        objects_skipped: plan.skipped.clone(),
+        ..Default::default()
+    });
+    let failure: Mutex<Option<RunError>> = Mutex::new(None);
+    let threads = job.threads.max(1).min(plan.objects.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                    return;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(object) = plan.objects.get(i) else {
+                    return;
+                };
+                if let Err(e) = process(
+                    object, engine, store, &identity, &results, &findings, &stats,
+                ) {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    return;
+                }
+                if object.action == Action::Scan {
+                    progress.object_done(object.meta.size);
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let result_files = results.finish()?;
+    let mut findings = findings.into_inner().unwrap_or_else(|p| p.into_inner());
+    findings.sort_by(|a: &Finding, b: &Finding| {
+        let (oa, ob) = (
+            &a.resources_affected.s3_object,
+            &b.resources_affected.s3_object,
+        );
+        (&oa.bucket_arn, &oa.key).cmp(&(&ob.bucket_arn, &ob.key))
+    });
+    let mut statistics = stats.into_inner().unwrap_or_else(|p| p.into_inner());
+    for f in &findings {
+        statistics.findings.total += 1;
+        *statistics
+            .findings
+            .by_severity
+            .entry(f.severity.0.description().into())
+            .or_default() += 1;
+        *statistics
+            .findings
+            .by_type
+            .entry(f.finding_type.as_str().into())
+            .or_default() += 1;
+    }
+    statistics.wall_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    let findings_path = out.join("findings.jsonl");
+    write_jsonl(&findings_path, &findings)?;
+    let job_path = out.join("job.json");
+    let description = describe(job, started_at, &statistics, !plan.bucket_errors.is_empty());
+    let text = serde_json::to_vec_pretty(&description).expect("serializable");
+    fs::write(&job_path, text).map_err(out_err(&job_path))?;
+    Ok(RunReport {
+        findings,
+        statistics,
+        bucket_errors: plan.bucket_errors,
+        findings_path,
+        job_path,
+        result_files,
+    })
+}
+
+fn process(
+    object: &PlannedObject,
+    engine: &Engine,
+    store: &dyn ObjectStore,
+    identity: &RunIdentity,
+    results: &ResultsWriter,
+    findings: &Mutex<Vec<Finding>>,
+    stats: &Mutex<RunStatistics>,
+) -> Result<(), RunError> {
+    let bucket = &object.bucket.info.name;
+    let key = &object.meta.key;
+    let outcome = match object.action {
+        Action::Skip(reason) => ObjectOutcome::skipped(reason),
+        Action::Scan => match store.get(bucket, key) {
+            Ok(body) => scan_reader(engine, key, body, None),
+            Err(e) => {
+                tracing::warn!(bucket = %bucket, key = ?key, error = %e, "object could not be read");
+                ObjectOutcome::skipped(e.macie_reason())
+            }
+        },
+    };
+    let tags = match &object.tags {
+        Some(t) => t.clone(),
+        None if outcome.status != "SKIPPED" => store
+            .attributes(bucket, key)
+            .map(|a| a.tags)
+            .unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    let account = &object.bucket.account_id;
+    let object_ref = ObjectRef {
+        account_id: account,
+        bucket: &object.bucket.info,
+        meta: &object.meta,
+        tags: &tags,
+    };
+    let (finding, result) = report(
+        engine,
+        identity,
+        object_ref,
+        &outcome,
+        &results.location(account),
+        Timestamp::now(),
+    );
+    let line = serde_json::to_vec(&result).expect("serializable");
+    results.write(account, &line)?;
+    {
+        let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome.status {
+            "SKIPPED" if object.action == Action::Scan => {
+                *s.objects_skipped
+                    .entry(outcome.reason.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
+            "SKIPPED" => {}
+            status => {
+                s.objects_scanned += 1;
+                s.bytes_scanned += outcome.size_classified;
+                if status == "PARTIAL" {
+                    *s.objects_partial
+                        .entry(outcome.reason.clone().unwrap_or_default())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    if let Some(f) = finding {
+        findings.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+    }
+    Ok(())
+}
+
+fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<(), RunError> {
+    let tmp = path.with_extension("jsonl.tmp");
+    let f = File::create(&tmp).map_err(out_err(&tmp))?;
+    let mut w = BufWriter::new(f);
+    for item in items {
+        serde_json::to_writer(&mut w, item).map_err(|e| RunError::Output {
+            path: tmp.clone(),
+            source: e.into(),
+        })?;
+        w.write_all(b"\n").map_err(out_err(&tmp))?;
+    }
+    w.flush().map_err(out_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(out_err(path))
+}
+
+/// The job in `DescribeClassificationJob` shape plus `runStatistics`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JobDescription<'a> {
+    #[serde(flatten)]
+    spec: JobSpec,
+    created_at: Timestamp,
+    job_arn: String,
+    job_id: &'a str,
+    job_status: &'static str,
+    last_run_error_status: serde_json::Value,
+    last_run_time: Timestamp,
+    statistics: serde_json::Value,
+    run_statistics: &'a RunStatistics,
+}
+
+fn describe<'a>(
+    job: &'a JobRun,
+    run_started: Timestamp,
+    statistics: &'a RunStatistics,
+    errors: bool,
+) -> JobDescription<'a> {
+    let mut spec = job.spec.clone();
+    spec.initial_run =
+        Some(spec.initial_run.unwrap_or(false) && spec.job_type == JobType::Scheduled);
+    let account = spec
+        .account_id()
+        .unwrap_or(&job.plan.default_account)
+        .to_string();
+    JobDescription {
+        job_arn: format!(
+            "arn:aws:macie2:{}:{account}:classification-job/{}",
+            job.region, job.job_id
+        ),
+        spec,
+        created_at: job.created_at,
+        job_id: &job.job_id,
+        job_status: if job.spec.job_type == JobType::OneTime {
+            "COMPLETE"
+        } else {
+            "IDLE"
+        },
+        last_run_error_status: serde_json::json!({"code": if errors { "ERROR" } else { "NONE" }}),
+        last_run_time: run_started,
+        statistics: serde_json::json!({
+            "approximateNumberOfObjectsToProcess": 0.0,
+            "numberOfRuns": 1.0,
+        }),
+        run_statistics: statistics,
+    }
+}

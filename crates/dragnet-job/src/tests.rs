@@ -1,0 +1,365 @@
+//! Runs of small jobs over a folder store.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use dragnet_detect::{AllowMatcher, Engine, ManagedIdentifier, MANAGED};
+use dragnet_model::identifiers::parse_custom_identifiers;
+use dragnet_model::{FindingType, JobSpec, SeverityLevel, Timestamp};
+use dragnet_store::{DirStore, ObjectAttributes, ObjectStore};
+
+use crate::plan::{plan, Action};
+use crate::*;
+
+const BUCKET: &str = "data-bucket";
+
+fn spec(extra: &str) -> JobSpec {
+    JobSpec::from_json(&format!(
+        r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL",{extra}"s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{BUCKET}"]}}]}}}}"#
+    ))
+    .unwrap()
+}
+
+fn engine() -> Engine {
+    let all: Vec<&ManagedIdentifier> = MANAGED.iter().collect();
+    let custom = parse_custom_identifiers(
+        r#"[{"id":"pid","name":"Patient ID","regex":"P-\\d{4}","keywords":["PATIENT"]}]"#,
+    )
+    .unwrap();
+    Engine::new(&all, &custom, AllowMatcher::default()).unwrap()
+}
+
+fn store() -> (tempfile::TempDir, DirStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = DirStore::new(dir.path().join("buckets"));
+    s.create_bucket(BUCKET).unwrap();
+    (dir, s)
+}
+
+fn put(s: &DirStore, key: &str, body: &str) {
+    s.put(
+        BUCKET,
+        key,
+        &mut body.as_bytes(),
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+}
+
+fn job(spec: JobSpec, threads: usize) -> JobRun {
+    JobRun {
+        job_id: adhoc_job_id(&spec),
+        spec,
+        region: "us-east-1".into(),
+        created_at: Timestamp::now(),
+        plan: PlanOptions {
+            default_account: "111222333444".into(),
+            sampling_seed: 42,
+            shard: None,
+        },
+        threads,
+    }
+}
+
+fn run(s: &DirStore, spec: JobSpec, threads: usize) -> (tempfile::TempDir, RunReport) {
+    let out = tempfile::tempdir().unwrap();
+    let report = run_job(&job(spec, threads), &engine(), s, out.path(), &NoProgress).unwrap();
+    (out, report)
+}
+
+#[test]
+fn a_small_job_end_to_end() {
+    let (_d, s) = store();
+    let mut rows = String::from("PATIENT,SSN,NOTE\n");
+    for i in 0..20 {
+        rows.push_str(&format!("P-{:04},536-22-{:04},fine\n", i, 1000 + i));
+    }
+    put(&s, "people.csv", &rows);
+    put(&s, "clean.csv", "A,B\n1,2\n");
+    put(&s, "broken.csv", "A,B\n1,2,3\nssn 536-22-1234,x\n");
+    put(&s, "image.png", "not really");
+    put(
+        &s,
+        "notes/log.txt",
+        "contact jane.doe@example.com\nnothing\n",
+    );
+    let (out, report) = run(&s, spec(""), 2);
+    let st = &report.statistics;
+    assert_eq!(st.objects_listed, 5);
+    assert_eq!(st.objects_scanned, 4);
+    assert_eq!(
+        st.objects_skipped,
+        BTreeMap::from([("UNSUPPORTED_FILE_TYPE_EXCEPTION".to_string(), 1)])
+    );
+    assert_eq!(
+        st.objects_partial,
+        BTreeMap::from([("MALFORMED_FILE".to_string(), 1)])
+    );
+    assert_eq!(
+        report.findings.len(),
+        3,
+        "people.csv, broken.csv and log.txt"
+    );
+
+    let people = report
+        .findings
+        .iter()
+        .find(|f| f.resources_affected.s3_object.key == "people.csv")
+        .unwrap();
+    assert_eq!(people.finding_type, FindingType::Multiple);
+    assert_eq!(
+        people.severity.0,
+        SeverityLevel::Medium,
+        "20 SSNs and custom Medium"
+    );
+    let result = &people.classification_details.result;
+    assert!(result.additional_occurrences);
+    let ssn = &result.sensitive_data[0].detections[0];
+    assert_eq!(
+        (ssn.detection_type.as_str(), ssn.count),
+        ("USA_SOCIAL_SECURITY_NUMBER", 20)
+    );
+    let cells = ssn.occurrences.cells.as_ref().unwrap();
+    assert_eq!(cells.len(), 15, "findings list at most 15 locations");
+    assert_eq!(
+        (cells[0].row, cells[0].column, cells[0].column_name.as_str()),
+        (2, 2, "SSN")
+    );
+    let custom = &result.custom_data_identifiers;
+    assert_eq!(
+        (
+            custom.total_count,
+            custom.detections[0].name.as_str(),
+            custom.detections[0].arn.as_str()
+        ),
+        (20, "Patient ID", "pid")
+    );
+    assert_eq!(people.resources_affected.s3_object.e_tag.len(), 32);
+    assert_eq!(
+        people.resources_affected.s3_object.path,
+        format!("{BUCKET}/people.csv")
+    );
+    assert!(people
+        .classification_details
+        .job_arn
+        .starts_with("arn:aws:macie2:us-east-1:111222333444:classification-job/"));
+
+    let broken = report
+        .findings
+        .iter()
+        .find(|f| f.resources_affected.s3_object.key == "broken.csv")
+        .unwrap();
+    assert_eq!(broken.classification_details.result.status.code, "PARTIAL");
+    assert_eq!(
+        broken
+            .classification_details
+            .result
+            .status
+            .reason
+            .as_deref(),
+        Some("MALFORMED_FILE")
+    );
+
+    let log = report
+        .findings
+        .iter()
+        .find(|f| f.resources_affected.s3_object.key == "notes/log.txt")
+        .unwrap();
+    let lines = log.classification_details.result.sensitive_data[0].detections[0]
+        .occurrences
+        .line_ranges
+        .as_ref()
+        .unwrap();
+    assert_eq!((lines[0].start, lines[0].start_column), (1, 9));
+    assert_eq!(log.severity.0, SeverityLevel::Low);
+
+    // Discovery results: one per object considered, with up to 1,000 locations.
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&report.result_files[0]).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let results: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 5);
+    let people_result = results
+        .iter()
+        .find(|r| r["resourcesAffected"]["s3Object"]["key"] == "people.csv")
+        .unwrap();
+    assert_eq!(
+        people_result["classificationDetails"]["result"]["sensitiveData"][0]["detections"][0]
+            ["occurrences"]["cells"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+    let png = results
+        .iter()
+        .find(|r| r["resourcesAffected"]["s3Object"]["key"] == "image.png")
+        .unwrap();
+    assert_eq!(
+        png["classificationDetails"]["result"]["status"]["code"],
+        "SKIPPED"
+    );
+    assert!(people
+        .classification_details
+        .detailed_results_location
+        .starts_with("file://"));
+
+    let job_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("job.json")).unwrap()).unwrap();
+    assert_eq!(job_json["jobStatus"], "COMPLETE");
+    assert_eq!(job_json["lastRunErrorStatus"]["code"], "NONE");
+    assert_eq!(
+        job_json["runStatistics"]["findings"]["byType"]["SensitiveData:S3Object/Multiple"],
+        1
+    );
+    assert_eq!(
+        job_json["s3JobDefinition"]["bucketDefinitions"][0]["buckets"][0],
+        BUCKET
+    );
+}
+
+#[test]
+fn results_are_identical_with_one_and_many_threads() {
+    let (_d, s) = store();
+    for i in 0..12 {
+        put(
+            &s,
+            &format!("f{i:02}.csv"),
+            &format!("SSN,EMAIL\n536-22-{:04},u{i}@example.com\n", 1000 + i),
+        );
+    }
+    let strip = |r: &RunReport| -> Vec<serde_json::Value> {
+        r.findings
+            .iter()
+            .map(|f| {
+                let mut v = serde_json::to_value(f).unwrap();
+                v["createdAt"] = serde_json::Value::Null;
+                v["updatedAt"] = serde_json::Value::Null;
+                v["classificationDetails"]["detailedResultsLocation"] = serde_json::Value::Null;
+                v
+            })
+            .collect()
+    };
+    let (_o1, one) = run(&s, spec(""), 1);
+    let (_o2, many) = run(&s, spec(""), 4);
+    assert_eq!(one.findings.len(), 12);
+    assert_eq!(strip(&one), strip(&many));
+}
+
+#[test]
+fn sampling_is_reproducible_and_exact() {
+    let (_d, s) = store();
+    for i in 0..40 {
+        put(&s, &format!("f{i:02}.csv"), "A\n1\n");
+    }
+    let options = PlanOptions {
+        default_account: "111222333444".into(),
+        sampling_seed: 7,
+        shard: None,
+    };
+    let picked = |seed: u64, pct: i64| -> Vec<String> {
+        let spec = spec(&format!(r#""samplingPercentage":{pct},"#));
+        let p = plan(
+            &spec,
+            &s,
+            &PlanOptions {
+                sampling_seed: seed,
+                ..options.clone()
+            },
+        );
+        p.objects.iter().map(|o| o.meta.key.clone()).collect()
+    };
+    let a = picked(7, 25);
+    assert_eq!(a.len(), 10);
+    assert_eq!(a, picked(7, 25), "same seed, same sample");
+    assert_ne!(a, picked(8, 25), "another seed, another sample");
+    assert_eq!(picked(7, 1).len(), 1, "rounds up");
+    assert_eq!(picked(7, 100).len(), 40);
+    let p = plan(&spec(r#""samplingPercentage":25,"#), &s, &options);
+    assert_eq!(p.skipped["NOT_SAMPLED"], 30);
+}
+
+#[test]
+fn shards_partition_the_objects() {
+    let (_d, s) = store();
+    for i in 0..50 {
+        put(&s, &format!("k{i}.txt"), "x");
+    }
+    for n in [1u32, 3, 16] {
+        let mut seen = Vec::new();
+        for i in 0..n {
+            let options = PlanOptions {
+                default_account: "1".into(),
+                sampling_seed: 1,
+                shard: Some(Shard { index: i, count: n }),
+            };
+            seen.extend(
+                plan(&spec(""), &s, &options)
+                    .objects
+                    .into_iter()
+                    .map(|o| o.meta.key),
+            );
+        }
+        seen.sort();
+        let mut all: Vec<String> = (0..50).map(|i| format!("k{i}.txt")).collect();
+        all.sort();
+        assert_eq!(seen, all, "{n} shards are disjoint and complete");
+    }
+}
+
+#[test]
+fn scoping_happens_before_reading_and_is_counted() {
+    let (_d, s) = store();
+    put(&s, "keep/a.csv", "A\n1\n");
+    put(&s, "skip/b.csv", "A\n1\n");
+    put(&s, "keep/c.json", "{}");
+    let spec = spec(r#""description":"d","#);
+    let mut spec = spec;
+    spec.s3_job_definition.scoping = JobSpec::from_json(r#"{"jobType":"ONE_TIME","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["b"]}],"scoping":{"includes":{"and":[{"simpleScopeTerm":{"comparator":"STARTS_WITH","key":"OBJECT_KEY","values":["keep/"]}},{"simpleScopeTerm":{"comparator":"EQ","key":"OBJECT_EXTENSION","values":["csv"]}}]}}}}"#).unwrap().s3_job_definition.scoping;
+    let options = PlanOptions {
+        default_account: "1".into(),
+        sampling_seed: 1,
+        shard: None,
+    };
+    let p = plan(&spec, &s, &options);
+    assert_eq!(p.listed, 3);
+    assert_eq!(p.skipped["EXCLUDED_BY_SCOPE"], 2);
+    assert_eq!(p.objects.len(), 1);
+    assert_eq!(p.objects[0].action, Action::Scan);
+}
+
+#[test]
+fn a_missing_bucket_is_reported_and_the_rest_runs() {
+    let (_d, s) = store();
+    put(&s, "a.csv", "SSN\n536-22-1234\n");
+    let spec = JobSpec::from_json(&format!(
+        r#"{{"jobType":"ONE_TIME","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["no-such-bucket","{BUCKET}"]}}]}}}}"#
+    ))
+    .unwrap();
+    let (out, report) = run(&s, spec, 2);
+    assert_eq!(report.bucket_errors.len(), 1);
+    assert!(report.bucket_errors[0].1.contains("does not exist"));
+    assert_eq!(report.findings.len(), 1);
+    let job_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("job.json")).unwrap()).unwrap();
+    assert_eq!(job_json["lastRunErrorStatus"]["code"], "ERROR");
+}
+
+#[test]
+fn job_ids_are_stable() {
+    let a = spec("");
+    assert_eq!(adhoc_job_id(&a), adhoc_job_id(&spec("")));
+    assert_ne!(
+        adhoc_job_id(&a),
+        adhoc_job_id(&spec(r#""description":"other","#))
+    );
+    let with_token = spec(r#""clientToken":"t1","#);
+    assert_eq!(
+        adhoc_job_id(&with_token),
+        adhoc_job_id(&spec(r#""clientToken":"t1","description":"x","#))
+    );
+}
