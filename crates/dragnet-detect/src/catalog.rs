@@ -70,19 +70,41 @@ impl ManagedIdentifier {
 /// the start of the match, inclusive (macie.md §2.5).
 pub const MANAGED_KEYWORD_DISTANCE: usize = 30;
 
-macro_rules! address_regex {
-    ($tail:literal) => {
+/// Street suffixes: USPS Publication 28 appendix C1 (primary names and common abbreviations)
+/// plus the common UK, Irish and Australian ones (Parade, Quay, Wynd, Close, ...), as a
+/// case-insensitive group.
+macro_rules! street_suffix {
+    () => {
+        "(?i:alley|aly|annex|anx|arcade|arc|avenue|ave|av|bayou|byu|beach|bch|bend|bnd|bluffs?|blfs?|bottom|btm|boulevard|blvd|branch|br|bridge|brg|brooks?|brks?|burgs?|bgs?|bypass|byp|camp|cp|canyon|cyn|cape|cpe|causeway|cswy|centers?|ctrs?|ctr|circles?|cirs?|cliffs?|clfs?|club|clb|commons?|cmns?|corners?|cors?|course|crse|courts?|cts?|coves?|cvs?|creek|crk|crescent|cres|crest|crst|crossing|xing|crossroads?|xrds?|curve|curv|dale|dl|dam|dm|divide|dv|drives?|drs?|estates?|ests?|expressway|expy|extensions?|exts?|falls?|fls?|ferry|fry|fields?|flds?|flats?|flts?|fords?|frds?|forest|frst|forges?|frgs?|forks?|frks?|fort|ft|freeway|fwy|gardens?|gdns?|gateway|gtwy|glens?|glns?|greens?|grns?|groves?|grvs?|harbors?|hbrs?|haven|hvn|heights|hts|highway|hwy|hills?|hls?|hollow|holw|inlet|inlt|islands?|iss?|isle|junctions?|jcts?|keys?|kys?|knolls?|knls?|lakes?|lks?|land|landing|lndg|lane|ln|lights?|lgts?|loaf|lf|locks?|lcks?|lodge|ldg|loop|mall|manors?|mnrs?|meadows?|mdws?|mews|mills?|mls?|mission|msn|motorway|mtwy|mount|mt|mountains?|mtns?|neck|nck|orchard|orch|oval|overpass|opas|parks?|parkways?|pkwys?|pkwy|pass|passage|psge|path|pike|pines?|pnes?|place|pl|plains?|plns?|plaza|plz|points?|pts?|ports?|prts?|prairie|pr|radial|radl|ramp|ranch|rnch|rapids?|rpds?|rest|rst|ridges?|rdgs?|river|riv|roads?|rds?|route|rte|row|rue|run|shoals?|shls?|shores?|shrs?|skyway|skwy|springs?|spgs?|spurs?|squares?|sqs?|station|sta|stravenue|stra|stream|strm|streets?|sts?|summit|smt|terrace|ter|throughway|trwy|trace|trce|track|trak|trafficway|trfy|trail|trl|trailer|trlr|tunnel|tunl|turnpike|tpke|underpass|upas|unions?|uns?|valleys?|vlys?|viaduct|via|views?|vws?|villages?|vlgs?|ville|vl|vista|vis|walks?|wall|ways?|wy|wells?|wls?|parade|byway|bay|esplanade|quay|wynd|gate|pathway|vale|approach|promenade|highlands|close|rise|grange|chase|crescent|circus|embankment|broadway)"
+    };
+}
+
+/// A US street line: house number (optionally with a letter), up to five name words, a
+/// suffix and an optional directional, or a numbered route, or Broadway; then an optional
+/// unit (Apt, Suite, Unit, #, Floor, ...).
+macro_rules! street_line {
+    () => {
         concat!(
-            r"\b\d{1,6}(?:[ ]+[A-Za-z0-9.'\-]+){0,5}[ ]+",
-            r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|path|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|loop|row|plaza|run|pike|crossing|xing|alley|walk|expressway|freeway|turnpike|heights|hts|point|pt|ridge|park)",
-            r"\.?(?:,?[ ]+(?i:apt|apartment|unit|suite|ste|#)[ ]?[A-Za-z0-9\-]+)?",
-            $tail
+            r"\b\d{1,6}[A-Za-z]?(?:[ ]+[A-Za-z0-9.'\-]+){0,5}?[ ]+(?:",
+            street_suffix!(),
+            r"\.?(?:[ ]+(?i:n|s|e|w|ne|nw|se|sw|north|south|east|west)\b\.?)?|(?i:route|rte|highway|hwy|state route|us)[ ]+\d{1,4}\b|(?i:broadway)\b)",
+            r"(?:,?[ ]+(?i:apt|apartment|unit|suite|ste|fl|floor|bldg|building|rm|room|#)\.?[ ]?#?[ ]?[A-Za-z0-9\-]+)?"
         )
     };
 }
 
+macro_rules! address_regex {
+    ($tail:literal) => {
+        concat!(street_line!(), $tail)
+    };
+}
+
+/// A full name that is a word of its own: not glued to a preceding hyphen, slash, dot or
+/// apostrophe (so the "Ray Image" of "X-Ray Image" is not a name).
 fn full_name(text: &[u8], m: std::ops::Range<usize>) -> bool {
-    names::is_full_name(&String::from_utf8_lossy(&text[m]))
+    let glued =
+        m.start > 0 && matches!(text[m.start - 1], b'-' | b'/' | b'.' | b'\'' | b'_' | b'@');
+    !glued && names::is_full_name(&String::from_utf8_lossy(&text[m]))
 }
 
 /// The managed identifiers dragnet ships.
@@ -331,7 +353,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
                 kind: PatternKind::Always,
             },
             PatternDef {
-                regex: address_regex!(r"$"),
+                regex: concat!("^", street_line!(), "$"),
                 kind: PatternKind::WholeValueInKeywordColumn,
             },
         ],

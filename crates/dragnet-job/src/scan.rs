@@ -72,16 +72,36 @@ pub fn scan_reader(
         md5: Md5::new(),
         bytes: 0,
     };
-    let mut head = Vec::with_capacity(SNIFF);
-    if let Err(e) = (&mut hashing).take(SNIFF as u64).read_to_end(&mut head) {
-        return ObjectOutcome::skipped(io_reason(&e));
+    // Sniff the first bytes; an error here still leaves what was read to classify.
+    let mut head = vec![0u8; SNIFF];
+    let mut filled = 0;
+    let mut early_error = None;
+    while filled < SNIFF {
+        match hashing.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                early_error = Some(e);
+                break;
+            }
+        }
+    }
+    head.truncate(filled);
+    if let (Some(e), true) = (&early_error, head.is_empty()) {
+        return ObjectOutcome::skipped(io_reason(e));
     }
     let format = match format.map_or_else(|| detect_format(key, &head), Ok) {
         Ok(f) => f,
         Err(_) => return ObjectOutcome::skipped("UNSUPPORTED_FILE_TYPE_EXCEPTION"),
     };
     let mut detections = ObjectDetections::new(engine.len());
-    let mut reader = io::Cursor::new(head).chain(&mut hashing);
+    let rest: &mut dyn Read = if early_error.is_some() {
+        &mut io::empty()
+    } else {
+        &mut hashing
+    };
+    let mut reader = io::Cursor::new(head).chain(rest);
     let (read_result, malformed) = match format {
         Format::Csv | Format::Tsv => {
             let mut visitor = CellScan {
@@ -108,6 +128,10 @@ pub fn scan_reader(
         }
     };
     drop(reader);
+    let read_result = match early_error {
+        Some(e) => Err(e),
+        None => read_result,
+    };
     let (status, reason) = match (&read_result, malformed) {
         (Err(e), _) => ("PARTIAL", Some(io_reason(e))),
         (Ok(()), true) => ("PARTIAL", Some("MALFORMED_FILE".to_string())),

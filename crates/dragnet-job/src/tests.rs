@@ -363,3 +363,138 @@ fn job_ids_are_stable() {
         adhoc_job_id(&spec(r#""clientToken":"t1","description":"x","#))
     );
 }
+
+/// A store that fails on chosen keys: denied on open, or an I/O error part-way through.
+struct FaultyStore {
+    inner: DirStore,
+}
+
+struct FailingReader {
+    sent: bool,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.sent {
+            self.sent = true;
+            let head = b"SSN\n536-22-1234\n";
+            buf[..head.len()].copy_from_slice(head);
+            return Ok(head.len());
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        ))
+    }
+}
+
+impl ObjectStore for FaultyStore {
+    fn list_buckets(&self) -> Result<Vec<dragnet_store::BucketInfo>, dragnet_store::StoreError> {
+        self.inner.list_buckets()
+    }
+    fn bucket(&self, b: &str) -> Result<dragnet_store::BucketInfo, dragnet_store::StoreError> {
+        self.inner.bucket(b)
+    }
+    fn list(
+        &self,
+        b: &str,
+        p: &str,
+        v: &mut dyn FnMut(dragnet_store::ObjectMeta),
+    ) -> Result<(), dragnet_store::StoreError> {
+        self.inner.list(b, p, v)
+    }
+    fn head(
+        &self,
+        b: &str,
+        k: &str,
+    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
+        self.inner.head(b, k)
+    }
+    fn attributes(&self, b: &str, k: &str) -> Result<ObjectAttributes, dragnet_store::StoreError> {
+        self.inner.attributes(b, k)
+    }
+    fn get(&self, b: &str, k: &str) -> Result<dragnet_store::Body, dragnet_store::StoreError> {
+        match k {
+            "denied.csv" => Err(dragnet_store::StoreError::PermissionDenied { what: k.into() }),
+            "gone.csv" => Err(dragnet_store::StoreError::NoSuchKey {
+                bucket: b.into(),
+                key: k.into(),
+            }),
+            "flaky.csv" => Ok(Box::new(FailingReader { sent: false })),
+            _ => self.inner.get(b, k),
+        }
+    }
+    fn put(
+        &self,
+        b: &str,
+        k: &str,
+        r: &mut dyn Read,
+        a: &ObjectAttributes,
+    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
+        self.inner.put(b, k, r, a)
+    }
+    fn copy(
+        &self,
+        sb: &str,
+        sk: &str,
+        db: &str,
+        dk: &str,
+        a: Option<&ObjectAttributes>,
+    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
+        self.inner.copy(sb, sk, db, dk, a)
+    }
+    fn delete(&self, b: &str, k: &str) -> Result<(), dragnet_store::StoreError> {
+        self.inner.delete(b, k)
+    }
+    fn put_tags(
+        &self,
+        b: &str,
+        k: &str,
+        t: &BTreeMap<String, String>,
+    ) -> Result<(), dragnet_store::StoreError> {
+        self.inner.put_tags(b, k, t)
+    }
+}
+
+#[test]
+fn per_object_read_errors_are_recorded_and_the_job_goes_on() {
+    let (_d, s) = store();
+    for key in ["denied.csv", "gone.csv", "flaky.csv", "ok.csv"] {
+        put(&s, key, "SSN\n536-22-1234\n");
+    }
+    let faulty = FaultyStore { inner: s };
+    let out = tempfile::tempdir().unwrap();
+    let report = run_job(
+        &job(spec(""), 2),
+        &engine(),
+        &faulty,
+        out.path(),
+        &NoProgress,
+    )
+    .unwrap();
+    let st = &report.statistics;
+    assert_eq!(st.objects_listed, 4);
+    assert_eq!(st.objects_scanned, 2, "ok.csv fully, flaky.csv in part");
+    assert_eq!(
+        st.objects_skipped,
+        BTreeMap::from([
+            ("PERMISSION_DENIED".to_string(), 1),
+            ("SOURCE_OBJECT_NO_LONGER_AVAILABLE".to_string(), 1)
+        ])
+    );
+    assert_eq!(
+        st.objects_partial,
+        BTreeMap::from([("UNABLE_TO_PARSE_FILE".to_string(), 1)])
+    );
+    let flaky = report
+        .findings
+        .iter()
+        .find(|f| f.resources_affected.s3_object.key == "flaky.csv")
+        .unwrap();
+    assert_eq!(flaky.classification_details.result.status.code, "PARTIAL");
+    assert_eq!(
+        report.findings.len(),
+        2,
+        "what was read before the error is still reported"
+    );
+}

@@ -1,0 +1,142 @@
+//! Command-line arguments (ARCHITECTURE.md "CLI contract").
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Find sensitive data in S3-style buckets, the way Amazon Macie does: same job specs, same
+/// custom identifiers, same finding JSON.
+#[derive(Debug, Parser)]
+#[command(name = "dragnet", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug); DRAGNET_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  dragnet scan --config sample-data/dragnet.toml --job sample-data/jobs/one-time.json --out out
+  dragnet classify patients.csv --managed ALL
+  dragnet identifiers list
+  dragnet identifiers test --regex '[S]{1}\\d{8}' --keyword DRIVERS --text 'DRIVERS S99984236'
+  dragnet sample-data --scale 1 --out /tmp/synthea";
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a classification job (a Macie CreateClassificationJob JSON) once.
+    Scan(ScanArgs),
+    /// Classify one local file (or stdin) and print its discovery result as JSON.
+    Classify(ClassifyArgs),
+    /// List or try data identifiers.
+    #[command(subcommand)]
+    Identifiers(IdentifiersCommand),
+    /// Write Synthea-format CSV sample data (scale 1 is about 80 MB).
+    SampleData(SampleDataArgs),
+}
+
+/// `dragnet scan`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes findings.jsonl, results/**.jsonl.gz and job.json under --out; prints a JSON summary on stdout."
+)]
+pub struct ScanArgs {
+    /// The job spec (the JSON `aws macie2 create-classification-job --cli-input-json` takes).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Custom identifier files (JSON arrays of CreateCustomDataIdentifier objects plus `id`).
+    #[arg(long = "identifiers")]
+    pub identifiers: Vec<PathBuf>,
+    /// Allow list files.
+    #[arg(long = "allow-list")]
+    pub allow_lists: Vec<PathBuf>,
+    /// Config file (default: ./dragnet.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "dragnet-out")]
+    pub out: PathBuf,
+    /// Scan only shard I of N (0-based), by a stable hash of bucket and key.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Job name when the spec has none (default: the spec's file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Worker threads (default: config, else the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Do not route findings through the configured event rules.
+    #[arg(long)]
+    pub no_events: bool,
+}
+
+/// `dragnet classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// The file, or - for stdin.
+    pub file: PathBuf,
+    /// Reader to use.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "tsv", "text"])]
+    pub format: String,
+    /// Custom identifier files (all identifiers in them are used).
+    #[arg(long = "identifiers")]
+    pub identifiers: Vec<PathBuf>,
+    /// Managed identifiers: ALL, RECOMMENDED, NONE, or ids separated by commas.
+    #[arg(long, default_value = "ALL")]
+    pub managed: String,
+    /// Config file (default: ./dragnet.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `dragnet identifiers ...`.
+#[derive(Debug, Subcommand)]
+pub enum IdentifiersCommand {
+    /// List the managed identifiers.
+    List {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// Try a custom identifier on a sample text, like Macie's TestCustomDataIdentifier.
+    Test(TestArgs),
+}
+
+/// `dragnet identifiers test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The regex (Macie's dialect).
+    #[arg(long)]
+    pub regex: String,
+    /// Keywords (one must precede a match).
+    #[arg(long = "keyword")]
+    pub keywords: Vec<String>,
+    /// Ignore words (a match containing one is dropped).
+    #[arg(long = "ignore-word")]
+    pub ignore_words: Vec<String>,
+    /// Maximum match distance (1-300).
+    #[arg(long)]
+    pub max_match_distance: Option<i64>,
+    /// The sample text (at most 1,000 characters).
+    #[arg(long)]
+    pub text: String,
+    /// Show matched values instead of masking them.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// `dragnet sample-data`.
+#[derive(Debug, Args)]
+pub struct SampleDataArgs {
+    /// Size: 1 is about 80 MB (1,171 patients); fractions allowed.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Output folder (the 16 CSV files go directly in it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random seed (same seed, same bytes).
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+}

@@ -1,0 +1,336 @@
+//! The commands: each loads what it needs, calls the crates, and prints.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use dragnet_detect::{AllowMatcher, Engine, Qualification, MANAGED};
+use dragnet_formats::Format;
+use dragnet_job::report::{report, ObjectRef, RunIdentity};
+use dragnet_job::{adhoc_job_id, run_job, JobRun, PlanOptions, RunReport, Shard};
+use dragnet_model::identifiers::CustomDataIdentifier;
+use dragnet_model::Timestamp;
+use dragnet_store::{BucketInfo, DirStore, ObjectMeta};
+
+use crate::cli::{
+    ClassifyArgs, Cli, Command, IdentifiersCommand, SampleDataArgs, ScanArgs, TestArgs,
+};
+use crate::config::Config;
+use crate::progress::{summary_table, StderrProgress};
+use crate::{load, sample, Exit};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Classify(args) => classify(args),
+        Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
+        Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),
+        Command::SampleData(args) => sample_data(args),
+    }
+}
+
+/// The config named on the command line, else `./dragnet.toml`, else the defaults.
+pub fn config(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    match path {
+        Some(p) => Ok((Config::load(p)?, Some(p.to_path_buf()))),
+        None if Path::new("dragnet.toml").is_file() => Ok((
+            Config::load(Path::new("dragnet.toml"))?,
+            Some(PathBuf::from("dragnet.toml")),
+        )),
+        None => Ok((Config::default_in(Path::new(".")), None)),
+    }
+}
+
+fn parse_shard(value: &str) -> anyhow::Result<Shard> {
+    let parse = || -> Option<Shard> {
+        let (i, n) = value.split_once('/')?;
+        let (index, count) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
+        (count >= 1 && index < count).then_some(Shard { index, count })
+    };
+    parse().with_context(|| format!("--shard {value:?}: expected I/N with 0 <= I < N, e.g. 0/4"))
+}
+
+/// Everything `scan` and `demo` share: load, run, print.
+pub struct ScanSetup {
+    /// The run.
+    pub job: JobRun,
+    /// The engine.
+    pub engine: Engine,
+    /// The store.
+    pub store: Arc<DirStore>,
+}
+
+/// Loads the spec, identifiers and allow lists of a scan.
+pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit> {
+    let spec = load::job_spec(&args.job, args.name.as_deref(), config)?;
+    let store = Arc::new(DirStore::new(&config.store.root));
+    let mut id_files = config.identifiers.clone();
+    id_files.extend(args.identifiers.iter().cloned());
+    let custom = load::custom_identifiers(&id_files)?;
+    let mut allow_files = config.allow_lists.clone();
+    allow_files.extend(args.allow_lists.iter().cloned());
+    let allow = load::allow_lists(&allow_files, store.as_ref())?;
+    let engine = load::job_engine(&spec, &custom, &allow)
+        .with_context(|| format!("job spec {}", args.job.display()))?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let threads = args.threads.or(config.threads).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let job = JobRun {
+        job_id: adhoc_job_id(&spec),
+        created_at: Timestamp::now(),
+        region: config.region.clone(),
+        plan: PlanOptions {
+            default_account: config.account_id.clone(),
+            sampling_seed: config.sampling.seed,
+            shard,
+        },
+        threads,
+        spec,
+    };
+    Ok(ScanSetup { job, engine, store })
+}
+
+/// Runs a prepared scan with progress on stderr.
+pub fn execute_scan(setup: &ScanSetup, out: &Path) -> Result<RunReport, Exit> {
+    let progress = StderrProgress::new();
+    let report = run_job(
+        &setup.job,
+        &setup.engine,
+        setup.store.as_ref(),
+        out,
+        &progress,
+    )
+    .map_err(Exit::failed)?;
+    progress.finish();
+    Ok(report)
+}
+
+fn scan(args: ScanArgs) -> Result<ExitCode, Exit> {
+    let (config, _) = config(args.config.as_deref())?;
+    let setup = prepare_scan(&args, &config)?;
+    let report = execute_scan(&setup, &args.out)?;
+    eprint!("{}", summary_table(&report));
+    print_scan_json(&setup, &report)?;
+    bucket_errors(&report)
+}
+
+/// Exit 1, naming every bucket that could not be read, when any could not.
+pub fn bucket_errors(report: &RunReport) -> Result<ExitCode, Exit> {
+    if report.bucket_errors.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list: Vec<String> = report
+        .bucket_errors
+        .iter()
+        .map(|(b, e)| format!("{b}: {e}"))
+        .collect();
+    Err(Exit::failed(anyhow::anyhow!(
+        "the job could not read {} bucket(s); the other buckets were scanned:\n  {}",
+        list.len(),
+        list.join("\n  ")
+    )))
+}
+
+fn print_scan_json(setup: &ScanSetup, report: &RunReport) -> Result<(), Exit> {
+    let summary = serde_json::json!({
+        "jobId": setup.job.job_id,
+        "findings": report.findings.len(),
+        "findingsFile": report.findings_path,
+        "resultsFiles": report.result_files,
+        "jobFile": report.job_path,
+        "runStatistics": report.statistics,
+    });
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &summary).map_err(anyhow::Error::from)?;
+    writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
+    let (config, _) = config(args.config.as_deref())?;
+    let mut files = config.identifiers.clone();
+    files.extend(args.identifiers.iter().cloned());
+    let custom: Vec<CustomDataIdentifier> = load::custom_identifiers(&files)?;
+    let managed = load::managed_option(&args.managed)?;
+    let engine = Engine::new(&managed, &custom, AllowMatcher::default())?;
+    let format = match args.format.as_str() {
+        "auto" => None,
+        name => Format::from_name(name),
+    };
+    let stdin = args.file.as_os_str() == "-";
+    let key = if stdin {
+        "stdin".to_string()
+    } else {
+        args.file.to_string_lossy().into_owned()
+    };
+    let (body, meta): (Box<dyn Read>, ObjectMeta) = if stdin {
+        let meta = ObjectMeta {
+            key: key.clone(),
+            size: 0,
+            last_modified: Timestamp::now(),
+            etag: None,
+            storage_class: "STANDARD".into(),
+            version_id: None,
+        };
+        (Box::new(io::stdin().lock()), meta)
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("opening {}", args.file.display()))?;
+        let m = file
+            .metadata()
+            .with_context(|| format!("reading {}", args.file.display()))?;
+        if !m.is_file() {
+            return Err(anyhow::anyhow!("{} is not a file", args.file.display()).into());
+        }
+        let meta = ObjectMeta {
+            key: key.clone(),
+            size: m.len(),
+            last_modified: m
+                .modified()
+                .map(Timestamp::from_system_time)
+                .unwrap_or(Timestamp::now()),
+            etag: None,
+            storage_class: "STANDARD".into(),
+            version_id: None,
+        };
+        (Box::new(file), meta)
+    };
+    let outcome = dragnet_job::scan_reader(&engine, &key, body, format);
+    let meta = ObjectMeta {
+        size: meta.size.max(outcome.size_classified),
+        ..meta
+    };
+    let bucket = BucketInfo {
+        name: "local-files".into(),
+        created_at: None,
+        tags: Default::default(),
+    };
+    let identity = RunIdentity {
+        job_id: "classify".into(),
+        region: config.region.clone(),
+    };
+    let object = ObjectRef {
+        account_id: &config.account_id,
+        bucket: &bucket,
+        meta: &meta,
+        tags: &Default::default(),
+    };
+    let (_, result) = report(&engine, &identity, object, &outcome, "", Timestamp::now());
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &result).map_err(anyhow::Error::from)?;
+    writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn identifiers_list(format: &str) -> Result<ExitCode, Exit> {
+    let mut out = io::stdout().lock();
+    if format == "json" {
+        let items: Vec<serde_json::Value> = MANAGED
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id,
+                    "category": m.category.as_str(),
+                    "keywordRequired": m.keyword_required(),
+                    "keywords": m.keywords,
+                    "recommended": m.recommended,
+                    "extension": m.extension,
+                    "cloudWatchName": m.cloudwatch_name,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &items).map_err(anyhow::Error::from)?;
+        writeln!(out).map_err(anyhow::Error::from)?;
+    } else {
+        writeln!(
+            out,
+            "{:<28} {:<22} {:<9} {:<12} CLOUDWATCH NAME",
+            "ID", "CATEGORY", "KEYWORD", "RECOMMENDED"
+        )
+        .map_err(anyhow::Error::from)?;
+        for m in MANAGED {
+            writeln!(
+                out,
+                "{:<28} {:<22} {:<9} {:<12} {}",
+                m.id,
+                m.category.as_str(),
+                if m.keyword_required() {
+                    "required"
+                } else {
+                    "-"
+                },
+                if m.recommended { "yes" } else { "-" },
+                m.cloudwatch_name.unwrap_or("-")
+            )
+            .map_err(anyhow::Error::from)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces every character with `*`, keeping the length (CloudWatch Logs' masking).
+pub fn mask(value: &str) -> String {
+    "*".repeat(value.chars().count())
+}
+
+fn identifiers_test(args: TestArgs) -> Result<ExitCode, Exit> {
+    if args.text.chars().count() > 1000 {
+        return Err(anyhow::anyhow!("--text: at most 1,000 characters are accepted (as in Macie's TestCustomDataIdentifier)").into());
+    }
+    let cdi = CustomDataIdentifier {
+        id: "test".into(),
+        name: "test".into(),
+        regex: args.regex,
+        description: None,
+        keywords: args.keywords,
+        ignore_words: args.ignore_words,
+        maximum_match_distance: args.max_match_distance,
+        severity_levels: None,
+        client_token: None,
+        tags: None,
+    };
+    cdi.validate(&dragnet_model::JsonPath::root())
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("(document)", "identifier")))?;
+    let engine = Engine::new(&[], std::slice::from_ref(&cdi), AllowMatcher::default())?;
+    let mut hits = Vec::new();
+    engine.scan(
+        args.text.as_bytes(),
+        &Qualification::default(),
+        0,
+        &mut hits,
+    );
+    let matches: Vec<serde_json::Value> = hits
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(&args.text.as_bytes()[h.start..h.end]).into_owned();
+            let start = args.text[..h.start].chars().count();
+            serde_json::json!({"value": if args.reveal { value } else { mask(&value) }, "start": start})
+        })
+        .collect();
+    let mut out = io::stdout().lock();
+    let body = serde_json::json!({"matchCount": hits.len(), "matches": matches});
+    serde_json::to_writer_pretty(&mut out, &body).map_err(anyhow::Error::from)?;
+    writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sample_data(args: SampleDataArgs) -> Result<ExitCode, Exit> {
+    if !(args.scale > 0.0 && args.scale <= 1000.0) {
+        return Err(
+            anyhow::anyhow!("--scale {}: must be above 0 and at most 1000", args.scale).into(),
+        );
+    }
+    let written = sample::generate(&args.out, args.scale, args.seed).map_err(Exit::failed)?;
+    let total: u64 = written.iter().map(|(_, b)| b).sum();
+    for (name, bytes) in &written {
+        eprintln!("{:>12} bytes  {}", bytes, args.out.join(name).display());
+    }
+    eprintln!("{:>12} bytes  total", total);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,322 @@
+//! `dragnet.toml` (ARCHITECTURE.md "Config file"): every key has a default; relative paths
+//! resolve against the config file's folder; an unknown key is an error that names it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Region for ARNs and AWS clients.
+    pub region: String,
+    /// Account for buckets selected by `bucketCriteria` in local mode.
+    pub account_id: String,
+    /// Custom identifier files every command loads.
+    pub identifiers: Vec<PathBuf>,
+    /// Allow list files every command loads.
+    pub allow_lists: Vec<PathBuf>,
+    /// Where objects live.
+    pub store: StoreConfig,
+    /// Where finding events go.
+    pub events: EventsConfig,
+    /// Alert delivery.
+    pub alerts: AlertsConfig,
+    /// Default isolation bucket for the mover.
+    pub quarantine: QuarantineConfig,
+    /// Job state.
+    pub state: StateConfig,
+    /// Sampling.
+    pub sampling: SamplingConfig,
+    /// `dragnet serve`.
+    pub server: ServerConfig,
+    /// Values for `ssm:/...` references in local mode.
+    pub parameters: BTreeMap<String, String>,
+    /// Worker threads (default: the machine's cores).
+    pub threads: Option<usize>,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `dir` or `s3`.
+    pub kind: String,
+    /// `dir`: one folder per bucket under this folder.
+    pub root: PathBuf,
+    /// `s3`: custom endpoint.
+    pub endpoint_url: Option<String>,
+    /// `s3`: path-style addressing.
+    pub force_path_style: bool,
+}
+
+/// `[events]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// `local` or `eventbridge`.
+    pub kind: String,
+    /// `local`: rules file; none means findings are not routed.
+    pub rules: Option<PathBuf>,
+    /// `eventbridge`: bus name.
+    pub bus: String,
+    /// Event `source`.
+    pub source: String,
+    /// `local`: where events that could not be delivered are written.
+    pub dead_letter: PathBuf,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Local outbox (JSON Lines).
+    pub outbox: PathBuf,
+    /// SNS topic for direct alerts (AWS mode).
+    pub topic_arn: Option<String>,
+}
+
+/// `[quarantine]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuarantineConfig {
+    /// Isolation bucket.
+    pub bucket: String,
+    /// Key prefix inside it.
+    pub prefix: String,
+}
+
+/// `[state]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Job store file.
+    pub path: PathBuf,
+}
+
+/// `[sampling]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplingConfig {
+    /// Seed for `samplingPercentage`.
+    pub seed: u64,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: "us-east-1".into(),
+            account_id: "111122223333".into(),
+            identifiers: Vec::new(),
+            allow_lists: Vec::new(),
+            store: StoreConfig::default(),
+            events: EventsConfig::default(),
+            alerts: AlertsConfig::default(),
+            quarantine: QuarantineConfig::default(),
+            state: StateConfig::default(),
+            sampling: SamplingConfig::default(),
+            server: ServerConfig::default(),
+            parameters: BTreeMap::new(),
+            threads: None,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: "dir".into(),
+            root: "buckets".into(),
+            endpoint_url: None,
+            force_path_style: false,
+        }
+    }
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            kind: "local".into(),
+            rules: None,
+            bus: "default".into(),
+            source: dragnet_model::event::DEFAULT_SOURCE.into(),
+            dead_letter: "dead-letter.jsonl".into(),
+        }
+    }
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            outbox: "alerts.jsonl".into(),
+            topic_arn: None,
+        }
+    }
+}
+
+impl Default for QuarantineConfig {
+    fn default() -> Self {
+        QuarantineConfig {
+            bucket: "dragnet-isolation".into(),
+            prefix: String::new(),
+        }
+    }
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            path: "state.db".into(),
+        }
+    }
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        SamplingConfig { seed: 42 }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path`, resolving relative paths against its folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_string();
+            anyhow::anyhow!("config file {}: {msg}", path.display())
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// The defaults, with relative paths against `base`.
+    pub fn default_in(base: &Path) -> Self {
+        let mut c = Config::default();
+        c.resolve_paths(base);
+        c
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        self.identifiers.iter_mut().for_each(fix);
+        self.allow_lists.iter_mut().for_each(fix);
+        fix(&mut self.store.root);
+        if let Some(r) = self.events.rules.as_mut() {
+            fix(r);
+        }
+        fix(&mut self.events.dead_letter);
+        fix(&mut self.alerts.outbox);
+        fix(&mut self.state.path);
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        match self.store.kind.as_str() {
+            "dir" => {}
+            "s3" => bail!(
+                "config file {}: store.kind = \"s3\" is not available in this build yet (AWS mode is tracked separately); use \"dir\"",
+                path.display()
+            ),
+            other => bail!("config file {}: store.kind = {other:?} is not known (allowed: dir, s3)", path.display()),
+        }
+        match self.events.kind.as_str() {
+            "local" => {}
+            "eventbridge" => bail!(
+                "config file {}: events.kind = \"eventbridge\" is not available in this build yet; use \"local\"",
+                path.display()
+            ),
+            other => bail!("config file {}: events.kind = {other:?} is not known (allowed: local, eventbridge)", path.display()),
+        }
+        if self.threads == Some(0) {
+            bail!("config file {}: threads must be at least 1", path.display());
+        }
+        Ok(())
+    }
+
+    /// Resolves a value of the form `ssm:/path` from `[parameters]`; other values are returned
+    /// as they are.
+    pub fn resolve_parameter(&self, value: &str) -> Result<String> {
+        match value.strip_prefix("ssm:") {
+            Some(name) => self.parameters.get(name).cloned().with_context(|| {
+                format!("SSM parameter {name:?} is not defined: add it under [parameters] in the config file")
+            }),
+            None => Ok(value.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dragnet.toml");
+        std::fs::write(&p, text).unwrap();
+        Config::load(&p)
+    }
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = load(
+            "region = \"eu-west-1\"\nidentifiers = [\"ids.json\"]\n[store]\nroot = \"data\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert!(c.store.root.ends_with("data") && c.store.root.is_absolute());
+        assert!(c.identifiers[0].ends_with("ids.json"));
+        assert_eq!(c.sampling.seed, 42);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = load("regoin = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `regoin`"), "{e}");
+        let e = load("[store]\nrooot = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `rooot`"), "{e}");
+    }
+
+    #[test]
+    fn ssm_parameters() {
+        let c = load("[parameters]\n\"/macie_demo/patient_data_bucket\" = \"synthea\"\n").unwrap();
+        assert_eq!(
+            c.resolve_parameter("ssm:/macie_demo/patient_data_bucket")
+                .unwrap(),
+            "synthea"
+        );
+        assert_eq!(c.resolve_parameter("plain").unwrap(), "plain");
+        assert!(c
+            .resolve_parameter("ssm:/missing")
+            .unwrap_err()
+            .to_string()
+            .contains("\"/missing\""));
+    }
+}
