@@ -14,7 +14,7 @@ lint:
     cargo fmt --all
     cargo clippy --all-targets -- -D warnings
 
-# Regenerate the committed sample bucket (scale 0.01, seed 2020).
+# Regenerate the committed sample bucket (scale 0.1, seed 2020).
 sample-data:
     rm -rf sample-data/buckets/synthea-data-111222333444-us-east-1
-    cargo run --release -- sample-data --scale 0.01 --out sample-data/buckets/synthea-data-111222333444-us-east-1
+    cargo run --release -- sample-data --scale 0.1 --out sample-data/buckets/synthea-data-111222333444-us-east-1

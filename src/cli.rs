@@ -17,15 +17,20 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
+  dragnet demo                                   # the whole story on the bundled sample data
   dragnet scan --config sample-data/dragnet.toml --job sample-data/jobs/one-time.json --out out
   dragnet classify patients.csv --managed ALL
   dragnet identifiers list
   dragnet identifiers test --regex '[S]{1}\\d{8}' --keyword DRIVERS --text 'DRIVERS S99984236'
+  dragnet quarantine --event finding-event.json
   dragnet sample-data --scale 1 --out /tmp/synthea";
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the bundled sample job end to end in a work folder: scan, route findings through
+    /// the rules, quarantine High findings, write alerts.
+    Demo(DemoArgs),
     /// Run a classification job (a Macie CreateClassificationJob JSON) once.
     Scan(ScanArgs),
     /// Classify one local file (or stdin) and print its discovery result as JSON.
@@ -33,8 +38,40 @@ pub enum Command {
     /// List or try data identifiers.
     #[command(subcommand)]
     Identifiers(IdentifiersCommand),
+    /// Act on a finding: move its object to the isolation bucket (copy, verify, delete), or
+    /// move it back.
+    Quarantine(QuarantineArgs),
     /// Write Synthea-format CSV sample data (scale 1 is about 80 MB).
     SampleData(SampleDataArgs),
+}
+
+/// `dragnet demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Work folder (created; the repository's files are never modified).
+    #[arg(long, default_value = "dragnet-demo")]
+    pub workdir: PathBuf,
+}
+
+/// `dragnet quarantine`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["event", "restore"])))]
+pub struct QuarantineArgs {
+    /// A finding event (EventBridge envelope) or a finding, as a JSON file; - for stdin.
+    #[arg(long)]
+    pub event: Option<PathBuf>,
+    /// Move the object of this finding id back from the isolation bucket.
+    #[arg(long, value_name = "FINDING_ID")]
+    pub restore: Option<String>,
+    /// Config file (default: ./dragnet.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Isolation bucket (default: the config's quarantine.bucket).
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// Key prefix in the isolation bucket (default: the config's quarantine.prefix).
+    #[arg(long)]
+    pub prefix: Option<String>,
 }
 
 /// `dragnet scan`.

@@ -15,16 +15,20 @@ use dragnet_model::Timestamp;
 use dragnet_store::{BucketInfo, DirStore, ObjectMeta};
 
 use crate::cli::{
-    ClassifyArgs, Cli, Command, IdentifiersCommand, SampleDataArgs, ScanArgs, TestArgs,
+    ClassifyArgs, Cli, Command, IdentifiersCommand, QuarantineArgs, SampleDataArgs, ScanArgs,
+    TestArgs,
 };
 use crate::config::Config;
 use crate::progress::{summary_table, StderrProgress};
-use crate::{load, sample, Exit};
+use crate::react::{configured_bus, print_route_report, route, RouteReport};
+use crate::{demo, load, sample, Exit};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
     match cli.command {
+        Command::Demo(args) => demo::run(&args.workdir),
         Command::Scan(args) => scan(args),
+        Command::Quarantine(args) => quarantine_command(args),
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),
@@ -114,10 +118,38 @@ pub fn execute_scan(setup: &ScanSetup, out: &Path) -> Result<RunReport, Exit> {
 fn scan(args: ScanArgs) -> Result<ExitCode, Exit> {
     let (config, _) = config(args.config.as_deref())?;
     let setup = prepare_scan(&args, &config)?;
+    // Rules are checked before the scan, so a bad rules file costs nothing.
+    let bus = if args.no_events {
+        None
+    } else {
+        configured_bus(&config)?
+    };
     let report = execute_scan(&setup, &args.out)?;
     eprint!("{}", summary_table(&report));
-    print_scan_json(&setup, &report)?;
-    bucket_errors(&report)
+    let routed = match &bus {
+        Some(bus) => Some(
+            route(bus, &config, setup.store.as_ref(), &report.findings).map_err(Exit::failed)?,
+        ),
+        None => None,
+    };
+    if let Some(r) = &routed {
+        print_route_report(r);
+    }
+    print_scan_json(&setup, &report, routed.as_ref())?;
+    bucket_errors(&report)?;
+    delivery_failures(routed.as_ref(), &config)
+}
+
+/// Exit 1 when any target delivery failed (the events are in the dead-letter file).
+pub fn delivery_failures(routed: Option<&RouteReport>, config: &Config) -> Result<ExitCode, Exit> {
+    let failed = routed.map_or(0, |r| r.failed().len());
+    if failed == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Err(Exit::failed(anyhow::anyhow!(
+        "{failed} target deliveries failed after retries; their events are in {}",
+        config.events.dead_letter.display()
+    )))
 }
 
 /// Exit 1, naming every bucket that could not be read, when any could not.
@@ -137,8 +169,12 @@ pub fn bucket_errors(report: &RunReport) -> Result<ExitCode, Exit> {
     )))
 }
 
-fn print_scan_json(setup: &ScanSetup, report: &RunReport) -> Result<(), Exit> {
-    let summary = serde_json::json!({
+fn print_scan_json(
+    setup: &ScanSetup,
+    report: &RunReport,
+    routed: Option<&RouteReport>,
+) -> Result<(), Exit> {
+    let mut summary = serde_json::json!({
         "jobId": setup.job.job_id,
         "findings": report.findings.len(),
         "findingsFile": report.findings_path,
@@ -146,6 +182,15 @@ fn print_scan_json(setup: &ScanSetup, report: &RunReport) -> Result<(), Exit> {
         "jobFile": report.job_path,
         "runStatistics": report.statistics,
     });
+    if let Some(r) = routed {
+        summary["events"] = serde_json::json!({
+            "deliveries": r.deliveries.len(),
+            "failed": r.failed().len(),
+            "quarantined": r.actions.quarantined.iter().map(|(from, to)| serde_json::json!({"from": from, "to": to})).collect::<Vec<_>>(),
+            "tagged": r.actions.tagged.iter().map(|(o, t)| serde_json::json!({"object": o, "tag": t})).collect::<Vec<_>>(),
+            "alerts": r.actions.alerts,
+        });
+    }
     let mut out = io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &summary).map_err(anyhow::Error::from)?;
     writeln!(out).map_err(anyhow::Error::from)?;
@@ -317,6 +362,49 @@ fn identifiers_test(args: TestArgs) -> Result<ExitCode, Exit> {
     let body = serde_json::json!({"matchCount": hits.len(), "matches": matches});
     serde_json::to_writer_pretty(&mut out, &body).map_err(anyhow::Error::from)?;
     writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
+    let (config, _) = config(args.config.as_deref())?;
+    let store = DirStore::new(&config.store.root);
+    let bucket =
+        config.resolve_parameter(args.bucket.as_deref().unwrap_or(&config.quarantine.bucket))?;
+    let iso = dragnet_quarantine::Isolation {
+        bucket,
+        prefix: args
+            .prefix
+            .unwrap_or_else(|| config.quarantine.prefix.clone()),
+    };
+    let out = if let Some(path) = &args.event {
+        let text = if path.as_os_str() == "-" {
+            let mut t = String::new();
+            io::stdin()
+                .read_to_string(&mut t)
+                .context("reading the event from stdin")?;
+            t
+        } else {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+        let request = dragnet_quarantine::QuarantineRequest::from_json(&value)
+            .with_context(|| format!("{}", path.display()))?;
+        let outcome = dragnet_quarantine::quarantine(&store, &request, &iso, "dragnet quarantine")
+            .map_err(Exit::failed)?;
+        let status = match &outcome {
+            dragnet_quarantine::MoveOutcome::Moved(_) => "MOVED",
+            dragnet_quarantine::MoveOutcome::AlreadyQuarantined(_) => "ALREADY_QUARANTINED",
+        };
+        serde_json::json!({"status": status, "record": outcome.record()})
+    } else {
+        let finding_id = args.restore.as_deref().unwrap_or_default();
+        let record = dragnet_quarantine::restore(&store, &iso, finding_id).map_err(Exit::failed)?;
+        serde_json::json!({"status": "RESTORED", "record": record})
+    };
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &out).map_err(anyhow::Error::from)?;
+    writeln!(stdout).map_err(anyhow::Error::from)?;
     Ok(ExitCode::SUCCESS)
 }
 

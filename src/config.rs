@@ -77,6 +77,8 @@ pub struct AlertsConfig {
     pub outbox: PathBuf,
     /// SNS topic for direct alerts (AWS mode).
     pub topic_arn: Option<String>,
+    /// Delivery protocol per local topic (`email`, the default, or `sms`).
+    pub topics: BTreeMap<String, dragnet_events::Protocol>,
 }
 
 /// `[quarantine]`.
@@ -161,6 +163,7 @@ impl Default for AlertsConfig {
         AlertsConfig {
             outbox: "alerts.jsonl".into(),
             topic_arn: None,
+            topics: BTreeMap::new(),
         }
     }
 }

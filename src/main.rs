@@ -6,8 +6,10 @@
 mod cli;
 mod commands;
 mod config;
+mod demo;
 mod load;
 mod progress;
+mod react;
 mod sample;
 
 use std::process::ExitCode;

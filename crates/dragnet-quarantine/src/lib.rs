@@ -1,1 +1,544 @@
-//! placeholder
+//! The quarantine mover: copy the object of a finding to an isolation bucket, verify the
+//! copy, record it, and only then delete the original. And back again (`restore`).
+//!
+//! Guarantees, each tested:
+//! - an original is deleted only after a copy with the same size, MD5 and SHA-256 is in the
+//!   isolation bucket and the quarantine record is written;
+//! - if the object changed since the scan (its ETag differs from the finding's `eTag`),
+//!   nothing is moved and the error is `OBJECT_VERSION_MISMATCH`;
+//! - running again on the same finding is a no-op success once the move is complete, and
+//!   completes it when an earlier run stopped between copy and delete;
+//! - restore refuses to overwrite an object that now sits at the original key.
+//!
+//! Layout in the isolation bucket: the copy at `<prefix><original key>` with its content
+//! type, metadata and tags; the record at
+//! `<prefix>dragnet-quarantine-records/<finding id>.json`.
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+
+use dragnet_model::ids::hex;
+use dragnet_store::{ObjectAttributes, ObjectStore, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Folder (under the prefix) of quarantine records in the isolation bucket.
+pub const RECORDS_FOLDER: &str = "dragnet-quarantine-records/";
+
+/// What to quarantine: the facts of a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRequest {
+    /// Finding id.
+    pub finding_id: String,
+    /// Bucket of the object.
+    pub bucket: String,
+    /// Key of the object.
+    pub key: String,
+    /// ETag when scanned (`""` if unknown: then no change check is possible and the mover
+    /// refuses).
+    pub etag: String,
+    /// Version id when scanned (`""` when unversioned).
+    pub version_id: String,
+    /// Severity description, for records.
+    pub severity: String,
+}
+
+impl QuarantineRequest {
+    /// Reads a finding event (EventBridge envelope) or a bare finding.
+    pub fn from_json(value: &Value) -> Result<Self, QuarantineError> {
+        let finding = if value.get("detail").is_some() {
+            &value["detail"]
+        } else {
+            value
+        };
+        let object = &finding["resourcesAffected"]["s3Object"];
+        let text = |v: &Value, what: &str| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| QuarantineError::InvalidInput(format!("the finding has no {what}")))
+        };
+        let path = text(&object["path"], "resourcesAffected.s3Object.path")?;
+        let key = text(&object["key"], "resourcesAffected.s3Object.key")?;
+        let bucket = path
+            .strip_suffix(&format!("/{key}"))
+            .map(str::to_string)
+            .or_else(|| {
+                object["bucketArn"]
+                    .as_str()
+                    .and_then(|a| a.strip_prefix("arn:aws:s3:::"))
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| {
+                QuarantineError::InvalidInput(
+                    "cannot tell the bucket from resourcesAffected.s3Object".into(),
+                )
+            })?;
+        Ok(QuarantineRequest {
+            finding_id: text(&finding["id"], "id")?,
+            bucket,
+            key,
+            etag: object["eTag"]
+                .as_str()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_string(),
+            version_id: object["versionId"].as_str().unwrap_or("").to_string(),
+            severity: finding["severity"]["description"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        })
+    }
+}
+
+/// Where quarantined objects go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Isolation {
+    /// The isolation bucket.
+    pub bucket: String,
+    /// Key prefix inside it.
+    pub prefix: String,
+}
+
+impl Isolation {
+    fn object_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+    fn record_key(&self, finding_id: &str) -> String {
+        format!("{}{RECORDS_FOLDER}{finding_id}.json", self.prefix)
+    }
+}
+
+/// Size and checksums of an object's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checksums {
+    /// Bytes.
+    pub size: u64,
+    /// Hex MD5 (the ETag of a single-part object).
+    pub md5: String,
+    /// Hex SHA-256.
+    pub sha256: String,
+}
+
+/// An object's location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+}
+
+/// The record stored with every quarantined copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineRecord {
+    /// The finding that caused the move.
+    pub finding_id: String,
+    /// Where the object was.
+    pub source: Location,
+    /// Version id of the original (`""` when unversioned).
+    pub source_version_id: String,
+    /// Where the object is now.
+    pub isolation: Location,
+    /// Content checksums, verified on both sides.
+    pub checksums: Checksums,
+    /// Content type, metadata and tags of the original, restored with it.
+    pub attributes: ObjectAttributes,
+    /// When the move completed.
+    pub quarantined_at: String,
+    /// The rule (or command) that asked for it.
+    pub rule: String,
+    /// The finding's severity.
+    pub severity: String,
+}
+
+/// How a quarantine ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveOutcome {
+    /// The object was moved now.
+    Moved(QuarantineRecord),
+    /// An earlier run had already moved it.
+    AlreadyQuarantined(QuarantineRecord),
+}
+
+impl MoveOutcome {
+    /// The record either way.
+    pub fn record(&self) -> &QuarantineRecord {
+        match self {
+            MoveOutcome::Moved(r) | MoveOutcome::AlreadyQuarantined(r) => r,
+        }
+    }
+}
+
+/// Why a quarantine, tag or restore did not happen (the original is intact in every case but
+/// `DeleteFailed`, where both the original and the verified copy exist).
+#[derive(Debug, thiserror::Error)]
+pub enum QuarantineError {
+    /// The input is not a finding or finding event.
+    #[error("not a finding: {0}")]
+    InvalidInput(String),
+    /// The object changed since the scan.
+    #[error("OBJECT_VERSION_MISMATCH: s3://{bucket}/{key} changed since the scan (ETag {actual}, finding has {expected}); nothing was moved")]
+    VersionMismatch {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The finding's ETag.
+        expected: String,
+        /// The object's ETag now.
+        actual: String,
+    },
+    /// The original is gone and no verified copy exists.
+    #[error("SOURCE_OBJECT_NO_LONGER_AVAILABLE: s3://{bucket}/{key} does not exist and no verified quarantined copy was found")]
+    SourceMissing {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// The copy's content differs from the original's.
+    #[error("the copy at s3://{bucket}/{key} does not match the original ({detail}); the original was kept")]
+    VerifyFailed {
+        /// Isolation bucket.
+        bucket: String,
+        /// Copy key.
+        key: String,
+        /// What differed.
+        detail: String,
+    },
+    /// Restore would overwrite a different object at the original key.
+    #[error("s3://{bucket}/{key} already holds a different object; restore would overwrite it, so nothing was changed")]
+    RestoreConflict {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// No record for that finding in the isolation bucket.
+    #[error("no quarantine record for finding {finding_id} in s3://{bucket}/{key}")]
+    NoRecord {
+        /// Finding id.
+        finding_id: String,
+        /// Isolation bucket.
+        bucket: String,
+        /// Record key.
+        key: String,
+    },
+    /// A store operation failed, with the step it was part of.
+    #[error("{step}: {source}")]
+    Store {
+        /// The step: copying, verifying, recording, deleting the original, ...
+        step: &'static str,
+        /// The store error.
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl QuarantineError {
+    /// The Macie-style reason code, for records and events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            QuarantineError::VersionMismatch { .. } => "OBJECT_VERSION_MISMATCH",
+            QuarantineError::SourceMissing { .. } => "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
+            QuarantineError::VerifyFailed { .. } => "VERIFICATION_FAILED",
+            QuarantineError::RestoreConflict { .. } => "RESTORE_CONFLICT",
+            QuarantineError::NoRecord { .. } => "NO_QUARANTINE_RECORD",
+            QuarantineError::InvalidInput(_) => "INVALID_INPUT",
+            QuarantineError::Store { source, .. } => source.macie_reason(),
+        }
+    }
+}
+
+fn step(step: &'static str) -> impl FnOnce(StoreError) -> QuarantineError {
+    move |source| QuarantineError::Store { step, source }
+}
+
+/// Size, MD5 and SHA-256 of an object, read as a stream.
+pub fn checksums(
+    store: &dyn ObjectStore,
+    bucket: &str,
+    key: &str,
+) -> Result<Checksums, StoreError> {
+    let mut body = store.get(bucket, key)?;
+    let mut md5 = md5::Md5::new();
+    let mut sha = Sha256::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(StoreError::Io {
+                    context: format!("reading s3://{bucket}/{key}"),
+                    source: e,
+                })
+            }
+        };
+        md5.update(&buf[..n]);
+        sha.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(Checksums {
+        size,
+        md5: hex(&md5.finalize()),
+        sha256: hex(&sha.finalize()),
+    })
+}
+
+fn exists(store: &dyn ObjectStore, bucket: &str, key: &str) -> Result<bool, StoreError> {
+    let mut found = false;
+    store.list(bucket, key, &mut |m| found |= m.key == key)?;
+    Ok(found)
+}
+
+fn read_record(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+    finding_id: &str,
+) -> Result<Option<QuarantineRecord>, QuarantineError> {
+    let key = iso.record_key(finding_id);
+    let mut body = match store.get(&iso.bucket, &key) {
+        Ok(b) => b,
+        Err(StoreError::NoSuchKey { .. }) => return Ok(None),
+        Err(e) => return Err(step("reading the quarantine record")(e)),
+    };
+    let mut text = String::new();
+    body.read_to_string(&mut text).map_err(|e| {
+        step("reading the quarantine record")(StoreError::Io {
+            context: key.clone(),
+            source: e,
+        })
+    })?;
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        QuarantineError::InvalidInput(format!(
+            "quarantine record s3://{}/{key} is not valid: {e}",
+            iso.bucket
+        ))
+    })
+}
+
+/// Moves the finding's object to the isolation bucket: copy, verify, record, delete.
+pub fn quarantine(
+    store: &dyn ObjectStore,
+    request: &QuarantineRequest,
+    iso: &Isolation,
+    rule: &str,
+) -> Result<MoveOutcome, QuarantineError> {
+    let dest_key = iso.object_key(&request.key);
+    let source = match store.head(&request.bucket, &request.key) {
+        Ok(m) => Some(m),
+        Err(StoreError::NoSuchKey { .. }) => None,
+        Err(e) => return Err(step("reading the original")(e)),
+    };
+    let Some(source) = source else {
+        // Idempotence: a completed move left a record and a copy that still verifies.
+        if let Some(record) = read_record(store, iso, &request.finding_id)? {
+            if exists(store, &iso.bucket, &dest_key).map_err(step("checking the copy"))?
+                && checksums(store, &iso.bucket, &dest_key).map_err(step("verifying the copy"))?
+                    == record.checksums
+            {
+                return Ok(MoveOutcome::AlreadyQuarantined(record));
+            }
+        }
+        return Err(QuarantineError::SourceMissing {
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+        });
+    };
+    let current = source.etag.clone().unwrap_or_default();
+    if request.etag.is_empty() || current != request.etag {
+        return Err(QuarantineError::VersionMismatch {
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+            expected: request.etag.clone(),
+            actual: current,
+        });
+    }
+    let original =
+        checksums(store, &request.bucket, &request.key).map_err(step("reading the original"))?;
+    if original.md5 != request.etag {
+        return Err(QuarantineError::VersionMismatch {
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+            expected: request.etag.clone(),
+            actual: original.md5,
+        });
+    }
+    let attributes = store
+        .attributes(&request.bucket, &request.key)
+        .map_err(step("reading the original's attributes"))?;
+    // A copy left by an interrupted run is reused only if it verifies.
+    let have_copy = exists(store, &iso.bucket, &dest_key)
+        .map_err(step("checking the isolation bucket"))?
+        && checksums(store, &iso.bucket, &dest_key).map_err(step("verifying the copy"))?
+            == original;
+    if !have_copy {
+        store
+            .copy(
+                &request.bucket,
+                &request.key,
+                &iso.bucket,
+                &dest_key,
+                Some(&attributes),
+            )
+            .map_err(step("copying to the isolation bucket"))?;
+    }
+    let copied = checksums(store, &iso.bucket, &dest_key).map_err(step("verifying the copy"))?;
+    if copied != original {
+        return Err(QuarantineError::VerifyFailed {
+            bucket: iso.bucket.clone(),
+            key: dest_key,
+            detail: format!(
+                "size {} vs {}, sha256 {} vs {}",
+                copied.size, original.size, copied.sha256, original.sha256
+            ),
+        });
+    }
+    let record = QuarantineRecord {
+        finding_id: request.finding_id.clone(),
+        source: Location {
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+        },
+        source_version_id: request.version_id.clone(),
+        isolation: Location {
+            bucket: iso.bucket.clone(),
+            key: dest_key,
+        },
+        checksums: original,
+        attributes,
+        quarantined_at: dragnet_model::Timestamp::now().to_string(),
+        rule: rule.to_string(),
+        severity: request.severity.clone(),
+    };
+    let text = serde_json::to_vec_pretty(&record).expect("serializable");
+    let record_attrs = ObjectAttributes {
+        content_type: Some("application/json".into()),
+        ..Default::default()
+    };
+    store
+        .put(
+            &iso.bucket,
+            &iso.record_key(&request.finding_id),
+            &mut &text[..],
+            &record_attrs,
+        )
+        .map_err(step("writing the quarantine record"))?;
+    store
+        .delete(&request.bucket, &request.key)
+        .map_err(step("deleting the original (the verified copy is kept)"))?;
+    tracing::info!(finding = %request.finding_id, bucket = %request.bucket, key = ?request.key, isolation = %iso.bucket, "quarantined");
+    Ok(MoveOutcome::Moved(record))
+}
+
+/// Moves a quarantined object back to where it was, with its attributes, and removes the
+/// copy and the record. Refuses to overwrite a different object at the original key.
+pub fn restore(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+    finding_id: &str,
+) -> Result<QuarantineRecord, QuarantineError> {
+    let record = read_record(store, iso, finding_id)?.ok_or_else(|| QuarantineError::NoRecord {
+        finding_id: finding_id.to_string(),
+        bucket: iso.bucket.clone(),
+        key: iso.record_key(finding_id),
+    })?;
+    let (src, dst) = (&record.isolation, &record.source);
+    let copy =
+        checksums(store, &src.bucket, &src.key).map_err(step("reading the quarantined copy"))?;
+    if copy != record.checksums {
+        return Err(QuarantineError::VerifyFailed {
+            bucket: src.bucket.clone(),
+            key: src.key.clone(),
+            detail: "the quarantined copy no longer matches its record".into(),
+        });
+    }
+    let occupied =
+        exists(store, &dst.bucket, &dst.key).map_err(step("checking the original location"))?;
+    if occupied {
+        let there = checksums(store, &dst.bucket, &dst.key)
+            .map_err(step("checking the original location"))?;
+        if there != record.checksums {
+            return Err(QuarantineError::RestoreConflict {
+                bucket: dst.bucket.clone(),
+                key: dst.key.clone(),
+            });
+        }
+    } else {
+        store
+            .copy(
+                &src.bucket,
+                &src.key,
+                &dst.bucket,
+                &dst.key,
+                Some(&record.attributes),
+            )
+            .map_err(step("copying back"))?;
+    }
+    let back =
+        checksums(store, &dst.bucket, &dst.key).map_err(step("verifying the restored object"))?;
+    if back != record.checksums {
+        return Err(QuarantineError::VerifyFailed {
+            bucket: dst.bucket.clone(),
+            key: dst.key.clone(),
+            detail: "the restored object does not match the record".into(),
+        });
+    }
+    store.delete(&src.bucket, &src.key).map_err(step(
+        "deleting the quarantined copy (the object is restored)",
+    ))?;
+    store
+        .delete(&iso.bucket, &iso.record_key(finding_id))
+        .map_err(step("deleting the quarantine record"))?;
+    Ok(record)
+}
+
+/// Tags the finding's object in place (the middle tier below quarantine), after checking it
+/// is still the object that was scanned.
+pub fn tag(
+    store: &dyn ObjectStore,
+    request: &QuarantineRequest,
+    key: &str,
+    value: &str,
+) -> Result<BTreeMap<String, String>, QuarantineError> {
+    let meta = match store.head(&request.bucket, &request.key) {
+        Ok(m) => m,
+        Err(StoreError::NoSuchKey { .. }) => {
+            return Err(QuarantineError::SourceMissing {
+                bucket: request.bucket.clone(),
+                key: request.key.clone(),
+            })
+        }
+        Err(e) => return Err(step("reading the object")(e)),
+    };
+    let current = meta.etag.unwrap_or_default();
+    if current != request.etag {
+        return Err(QuarantineError::VersionMismatch {
+            bucket: request.bucket.clone(),
+            key: request.key.clone(),
+            expected: request.etag.clone(),
+            actual: current,
+        });
+    }
+    let mut tags = store
+        .attributes(&request.bucket, &request.key)
+        .map_err(step("reading tags"))?
+        .tags;
+    tags.insert(key.to_string(), value.to_string());
+    store
+        .put_tags(&request.bucket, &request.key, &tags)
+        .map_err(step("writing tags"))?;
+    Ok(tags)
+}
+
+#[cfg(test)]
+mod tests;

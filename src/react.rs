@@ -1,0 +1,198 @@
+//! The react path in local mode: finding events through the rules file to the targets
+//! (quarantine, tag, alert, log).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use dragnet_events::{
+    parse_rules, Delivery, LocalBus, Outbox, Outcome, RetryPolicy, Rule, RuleTarget, Target,
+    TargetHandler, TargetInput,
+};
+use dragnet_model::{Finding, FindingEvent, Timestamp};
+use dragnet_quarantine::{quarantine, tag, Isolation, MoveOutcome, QuarantineRequest};
+use dragnet_store::ObjectStore;
+use serde_json::Value;
+
+use crate::config::Config;
+
+/// What the targets did, for the summary.
+#[derive(Debug, Default)]
+pub struct Actions {
+    /// `(s3://source, s3://copy)` of each object moved or found already moved.
+    pub quarantined: Vec<(String, String)>,
+    /// `(s3://object, tag)` of each object tagged.
+    pub tagged: Vec<(String, String)>,
+    /// Alerts written.
+    pub alerts: usize,
+}
+
+/// Carries out local targets against a store.
+pub struct LocalTargets<'a> {
+    store: &'a dyn ObjectStore,
+    outbox: Outbox,
+    actions: Mutex<Actions>,
+}
+
+impl<'a> LocalTargets<'a> {
+    /// Targets over `store`, with alerts going to the config's outbox.
+    pub fn new(store: &'a dyn ObjectStore, config: &Config) -> Self {
+        LocalTargets {
+            store,
+            outbox: Outbox::new(config.alerts.outbox.clone(), config.alerts.topics.clone()),
+            actions: Mutex::new(Actions::default()),
+        }
+    }
+
+    /// What was done.
+    pub fn into_actions(self) -> Actions {
+        self.actions.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn request(input: &TargetInput) -> Result<QuarantineRequest, String> {
+        match input {
+            TargetInput::Json(v) => QuarantineRequest::from_json(v).map_err(|e| format!("{e} (a quarantine or tag target needs the finding event or the finding as its input)")),
+            TargetInput::Text(_) => Err("a quarantine or tag target needs the finding event as its input, not text".into()),
+        }
+    }
+}
+
+impl TargetHandler for LocalTargets<'_> {
+    fn deliver(
+        &self,
+        rule: &Rule,
+        target: &RuleTarget,
+        input: &TargetInput,
+        event: &Value,
+    ) -> Result<String, String> {
+        let mut actions = self.actions.lock().unwrap_or_else(|p| p.into_inner());
+        match &target.target {
+            Target::Quarantine { bucket, prefix } => {
+                let request = Self::request(input)?;
+                let iso = Isolation {
+                    bucket: bucket.clone(),
+                    prefix: prefix.clone(),
+                };
+                let outcome = quarantine(self.store, &request, &iso, &rule.name)
+                    .map_err(|e| e.to_string())?;
+                let record = outcome.record();
+                let from = format!("s3://{}/{}", record.source.bucket, record.source.key);
+                let to = format!("s3://{}/{}", record.isolation.bucket, record.isolation.key);
+                actions.quarantined.push((from.clone(), to.clone()));
+                Ok(match outcome {
+                    MoveOutcome::Moved(_) => format!("moved {from} to {to}"),
+                    MoveOutcome::AlreadyQuarantined(_) => {
+                        format!("{from} was already quarantined at {to}")
+                    }
+                })
+            }
+            Target::Tag { key, value } => {
+                let request = Self::request(input)?;
+                tag(self.store, &request, key, value).map_err(|e| e.to_string())?;
+                let object = format!("s3://{}/{}", request.bucket, request.key);
+                actions
+                    .tagged
+                    .push((object.clone(), format!("{key}={value}")));
+                Ok(format!("tagged {object} with {key}={value}"))
+            }
+            Target::Alert { topic } => {
+                let detail = &event["detail"];
+                let subject = format!(
+                    "dragnet: {} sensitive data finding in {}",
+                    detail["severity"]["description"].as_str().unwrap_or("new"),
+                    detail["resourcesAffected"]["s3Object"]["path"]
+                        .as_str()
+                        .unwrap_or("an object")
+                );
+                self.outbox
+                    .send(topic, &subject, &input.to_text(), &rule.name)?;
+                actions.alerts += 1;
+                Ok(format!("alert sent to {topic}"))
+            }
+            Target::Log => {
+                eprintln!("event [{}]: {}", rule.name, input.to_text());
+                Ok("logged".into())
+            }
+        }
+    }
+}
+
+/// Loads the configured rules into a local bus; `None` when no rules file is configured.
+pub fn configured_bus(config: &Config) -> Result<Option<LocalBus>> {
+    let Some(path) = &config.events.rules else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading rules file {}", path.display()))?;
+    let rules =
+        parse_rules(&text).map_err(|e| anyhow::anyhow!("rules file {}: {e}", path.display()))?;
+    Ok(Some(LocalBus::new(
+        rules,
+        config.events.dead_letter.clone(),
+        RetryPolicy::default(),
+    )))
+}
+
+/// What routing a run's findings did.
+#[derive(Debug, Default)]
+pub struct RouteReport {
+    /// Every target delivery.
+    pub deliveries: Vec<Delivery>,
+    /// What the targets did.
+    pub actions: Actions,
+}
+
+impl RouteReport {
+    /// Deliveries that failed (and were dead-lettered).
+    pub fn failed(&self) -> Vec<&Delivery> {
+        self.deliveries
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Failed { .. }))
+            .collect()
+    }
+}
+
+/// Publishes one event per finding on `bus`, in finding order.
+pub fn route(
+    bus: &LocalBus,
+    config: &Config,
+    store: &dyn ObjectStore,
+    findings: &[Finding],
+) -> Result<RouteReport> {
+    let targets = LocalTargets::new(store, config);
+    let mut deliveries = Vec::new();
+    for finding in findings {
+        let event = FindingEvent::new(finding.clone(), &config.events.source, Timestamp::now());
+        let value = serde_json::to_value(&event).context("serializing a finding event")?;
+        deliveries.extend(bus.publish(&value, &targets)?);
+    }
+    Ok(RouteReport {
+        deliveries,
+        actions: targets.into_actions(),
+    })
+}
+
+/// Prints what routing did on stderr.
+pub fn print_route_report(report: &RouteReport) {
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in &report.deliveries {
+        *by_rule.entry(&d.rule).or_default() += 1;
+    }
+    for (rule, n) in by_rule {
+        eprintln!("rule {rule}: {n} deliveries");
+    }
+    for (from, to) in &report.actions.quarantined {
+        eprintln!("quarantined {from} -> {to}");
+    }
+    for (object, tag) in &report.actions.tagged {
+        eprintln!("tagged {object} {tag}");
+    }
+    for d in report.failed() {
+        if let Outcome::Failed { attempts, error } = &d.outcome {
+            eprintln!(
+                "FAILED rule {} target {} after {attempts} tries: {error}",
+                d.rule, d.target_id
+            );
+        }
+    }
+}
