@@ -196,3 +196,89 @@ pub fn print_route_report(report: &RouteReport) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+
+    use dragnet_store::faulty::FaultyStore;
+    use dragnet_store::{DirStore, ObjectAttributes};
+
+    use super::*;
+
+    fn event(store: &DirStore) -> Value {
+        let etag = store.head("data-bucket", "high.csv").unwrap().etag.unwrap();
+        serde_json::json!({
+            "version": "0", "id": "e", "detail-type": "Macie Finding", "source": "dragnet", "account": "111222333444",
+            "time": "2026-11-23T12:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"id": "f1", "severity": {"description": "High", "score": 3},
+                       "resourcesAffected": {"s3Object": {"key": "high.csv", "path": "data-bucket/high.csv", "eTag": etag, "versionId": ""}}}
+        })
+    }
+
+    fn setup() -> (tempfile::TempDir, FaultyStore<DirStore>, LocalBus, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::new(dir.path().join("buckets"));
+        store.create_bucket("data-bucket").unwrap();
+        store.create_bucket("isolation").unwrap();
+        store
+            .put(
+                "data-bucket",
+                "high.csv",
+                &mut &b"ssn\n536-22-1234\n"[..],
+                &ObjectAttributes::default(),
+            )
+            .unwrap();
+        let rules = parse_rules(r#"[{"Name": "high", "EventPattern": {"detail": {"severity": {"description": ["High"]}}}, "Targets": [{"Id": "q", "Arn": "dragnet:quarantine:isolation"}]}]"#).unwrap();
+        let bus = LocalBus::new(
+            rules,
+            dir.path().join("dead.jsonl"),
+            RetryPolicy {
+                attempts: 3,
+                base_delay: Duration::from_millis(1),
+            },
+        );
+        let config = Config::default_in(dir.path());
+        (dir, FaultyStore::new(store), bus, config)
+    }
+
+    #[test]
+    fn a_failed_delete_is_retried_and_completes_the_move() {
+        let (dir, store, bus, config) = setup();
+        store.faults.delete_failures.store(1, SeqCst);
+        let targets = LocalTargets::new(&store, &config);
+        let deliveries = bus.publish(&event(&store.inner), &targets).unwrap();
+        assert!(
+            matches!(
+                &deliveries[0].outcome,
+                Outcome::Delivered { attempts: 2, .. }
+            ),
+            "{deliveries:?}"
+        );
+        assert!(!dir.path().join("buckets/data-bucket/high.csv").exists());
+        assert!(dir.path().join("buckets/isolation/high.csv").is_file());
+        assert!(!dir.path().join("dead.jsonl").exists());
+    }
+
+    #[test]
+    fn a_failed_copy_keeps_the_original_and_dead_letters() {
+        let (dir, store, bus, config) = setup();
+        store.faults.copy_fails.store(true, SeqCst);
+        let targets = LocalTargets::new(&store, &config);
+        let deliveries = bus.publish(&event(&store.inner), &targets).unwrap();
+        assert!(
+            matches!(&deliveries[0].outcome, Outcome::Failed { attempts: 3, error } if error.starts_with("copying to the isolation bucket")),
+            "{deliveries:?}"
+        );
+        assert!(dir.path().join("buckets/data-bucket/high.csv").is_file());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("dead.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+        assert!(targets.into_actions().quarantined.is_empty());
+    }
+}

@@ -364,105 +364,32 @@ fn job_ids_are_stable() {
     );
 }
 
-/// A store that fails on chosen keys: denied on open, or an I/O error part-way through.
-struct FaultyStore {
-    inner: DirStore,
-}
-
-struct FailingReader {
-    sent: bool,
-}
-
-impl Read for FailingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if !self.sent {
-            self.sent = true;
-            let head = b"SSN\n536-22-1234\n";
-            buf[..head.len()].copy_from_slice(head);
-            return Ok(head.len());
-        }
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "connection reset",
-        ))
-    }
-}
-
-impl ObjectStore for FaultyStore {
-    fn list_buckets(&self) -> Result<Vec<dragnet_store::BucketInfo>, dragnet_store::StoreError> {
-        self.inner.list_buckets()
-    }
-    fn bucket(&self, b: &str) -> Result<dragnet_store::BucketInfo, dragnet_store::StoreError> {
-        self.inner.bucket(b)
-    }
-    fn list(
-        &self,
-        b: &str,
-        p: &str,
-        v: &mut dyn FnMut(dragnet_store::ObjectMeta),
-    ) -> Result<(), dragnet_store::StoreError> {
-        self.inner.list(b, p, v)
-    }
-    fn head(
-        &self,
-        b: &str,
-        k: &str,
-    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
-        self.inner.head(b, k)
-    }
-    fn attributes(&self, b: &str, k: &str) -> Result<ObjectAttributes, dragnet_store::StoreError> {
-        self.inner.attributes(b, k)
-    }
-    fn get(&self, b: &str, k: &str) -> Result<dragnet_store::Body, dragnet_store::StoreError> {
-        match k {
-            "denied.csv" => Err(dragnet_store::StoreError::PermissionDenied { what: k.into() }),
-            "gone.csv" => Err(dragnet_store::StoreError::NoSuchKey {
-                bucket: b.into(),
-                key: k.into(),
-            }),
-            "flaky.csv" => Ok(Box::new(FailingReader { sent: false })),
-            _ => self.inner.get(b, k),
-        }
-    }
-    fn put(
-        &self,
-        b: &str,
-        k: &str,
-        r: &mut dyn Read,
-        a: &ObjectAttributes,
-    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
-        self.inner.put(b, k, r, a)
-    }
-    fn copy(
-        &self,
-        sb: &str,
-        sk: &str,
-        db: &str,
-        dk: &str,
-        a: Option<&ObjectAttributes>,
-    ) -> Result<dragnet_store::ObjectMeta, dragnet_store::StoreError> {
-        self.inner.copy(sb, sk, db, dk, a)
-    }
-    fn delete(&self, b: &str, k: &str) -> Result<(), dragnet_store::StoreError> {
-        self.inner.delete(b, k)
-    }
-    fn put_tags(
-        &self,
-        b: &str,
-        k: &str,
-        t: &BTreeMap<String, String>,
-    ) -> Result<(), dragnet_store::StoreError> {
-        self.inner.put_tags(b, k, t)
-    }
-}
-
 #[test]
 fn per_object_read_errors_are_recorded_and_the_job_goes_on() {
     let (_d, s) = store();
     for key in ["denied.csv", "gone.csv", "flaky.csv", "ok.csv"] {
         put(&s, key, "SSN\n536-22-1234\n");
     }
-    let faulty = FaultyStore { inner: s };
+    let faulty = dragnet_store::faulty::FaultyStore::new(s);
+    faulty
+        .faults
+        .get_denied
+        .lock()
+        .unwrap()
+        .insert("denied.csv".into());
+    faulty
+        .faults
+        .get_gone
+        .lock()
+        .unwrap()
+        .insert("gone.csv".into());
+    // The first line arrives, then the connection breaks.
+    faulty
+        .faults
+        .get_breaks_after
+        .lock()
+        .unwrap()
+        .insert("flaky.csv".into(), 16);
     let out = tempfile::tempdir().unwrap();
     let report = run_job(
         &job(spec(""), 2),

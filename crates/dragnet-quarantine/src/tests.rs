@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 
-use dragnet_store::{Body, BucketInfo, DirStore, ObjectMeta};
+use dragnet_store::DirStore;
 
 use super::*;
 
@@ -12,84 +12,7 @@ const SRC: &str = "data-bucket";
 const ISO: &str = "isolation-bucket";
 const BODY: &[u8] = b"SSN\n536-22-1234\n";
 
-#[derive(Default)]
-struct Faults {
-    copy_fails: AtomicBool,
-    copy_corrupts: AtomicBool,
-    delete_failures_left: AtomicU32,
-}
-
-struct FaultyStore {
-    inner: DirStore,
-    faults: Faults,
-}
-
-impl ObjectStore for FaultyStore {
-    fn list_buckets(&self) -> Result<Vec<BucketInfo>, StoreError> {
-        self.inner.list_buckets()
-    }
-    fn bucket(&self, b: &str) -> Result<BucketInfo, StoreError> {
-        self.inner.bucket(b)
-    }
-    fn list(&self, b: &str, p: &str, v: &mut dyn FnMut(ObjectMeta)) -> Result<(), StoreError> {
-        self.inner.list(b, p, v)
-    }
-    fn head(&self, b: &str, k: &str) -> Result<ObjectMeta, StoreError> {
-        self.inner.head(b, k)
-    }
-    fn attributes(&self, b: &str, k: &str) -> Result<ObjectAttributes, StoreError> {
-        self.inner.attributes(b, k)
-    }
-    fn get(&self, b: &str, k: &str) -> Result<Body, StoreError> {
-        self.inner.get(b, k)
-    }
-    fn put(
-        &self,
-        b: &str,
-        k: &str,
-        r: &mut dyn Read,
-        a: &ObjectAttributes,
-    ) -> Result<ObjectMeta, StoreError> {
-        self.inner.put(b, k, r, a)
-    }
-    fn copy(
-        &self,
-        sb: &str,
-        sk: &str,
-        db: &str,
-        dk: &str,
-        a: Option<&ObjectAttributes>,
-    ) -> Result<ObjectMeta, StoreError> {
-        if self.faults.copy_fails.load(SeqCst) {
-            return Err(StoreError::PermissionDenied {
-                what: format!("s3://{db}/{dk}"),
-            });
-        }
-        if self.faults.copy_corrupts.load(SeqCst) {
-            return self.inner.put(
-                db,
-                dk,
-                &mut &b"truncated"[..],
-                a.unwrap_or(&ObjectAttributes::default()),
-            );
-        }
-        self.inner.copy(sb, sk, db, dk, a)
-    }
-    fn delete(&self, b: &str, k: &str) -> Result<(), StoreError> {
-        let left = self.faults.delete_failures_left.load(SeqCst);
-        if left > 0 && b == SRC {
-            self.faults.delete_failures_left.store(left - 1, SeqCst);
-            return Err(StoreError::Io {
-                context: "deleting".into(),
-                source: std::io::Error::other("injected"),
-            });
-        }
-        self.inner.delete(b, k)
-    }
-    fn put_tags(&self, b: &str, k: &str, t: &BTreeMap<String, String>) -> Result<(), StoreError> {
-        self.inner.put_tags(b, k, t)
-    }
-}
+type FaultyStore = dragnet_store::faulty::FaultyStore<DirStore>;
 
 fn attrs() -> ObjectAttributes {
     ObjectAttributes {
@@ -115,14 +38,7 @@ fn setup() -> (tempfile::TempDir, FaultyStore, QuarantineRequest) {
         version_id: String::new(),
         severity: "High".into(),
     };
-    (
-        dir,
-        FaultyStore {
-            inner,
-            faults: Faults::default(),
-        },
-        request,
-    )
+    (dir, FaultyStore::new(inner), request)
 }
 
 fn iso() -> Isolation {
@@ -222,7 +138,7 @@ fn changed_object_is_not_moved() {
 #[test]
 fn a_crash_between_copy_and_delete_is_completed_by_the_next_run() {
     let (_d, s, req) = setup();
-    s.faults.delete_failures_left.store(1, SeqCst);
+    s.faults.delete_failures.store(1, SeqCst);
     let e = quarantine(&s, &req, &iso(), "r").unwrap_err();
     assert!(
         e.to_string()

@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 mod dir;
+#[cfg(feature = "fault-injection")]
+pub mod faulty;
 mod keys;
 
 use std::collections::BTreeMap;
