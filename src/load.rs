@@ -143,11 +143,7 @@ pub fn job_engine(
         .flatten()
         .map(String::as_str)
         .collect();
-    let unknown: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|id| !custom.iter().any(|c| c.id == *id))
-        .collect();
+    let unknown = unknown_ids(&wanted, |id| custom.iter().any(|c| c.id == id));
     if !unknown.is_empty() {
         bail!(
             "customDataIdentifierIds: unknown custom data identifier id(s): {}; load the file that defines them with --identifiers or the config's `identifiers`",
@@ -165,11 +161,7 @@ pub fn job_engine(
         .flatten()
         .map(String::as_str)
         .collect();
-    let unknown: Vec<&str> = wanted_allow
-        .iter()
-        .copied()
-        .filter(|id| !allow.iter().any(|(l, _)| l.id == *id))
-        .collect();
+    let unknown = unknown_ids(&wanted_allow, |id| allow.iter().any(|(l, _)| l.id == id));
     if !unknown.is_empty() {
         bail!(
             "allowListIds: unknown allow list id(s): {}; load the file that defines them with --allow-list or the config's `allow_lists`",
@@ -206,4 +198,9 @@ pub fn managed_option(value: &str) -> Result<Vec<&'static ManagedIdentifier>> {
         ),
     };
     select_managed(selector, &ids).map_err(|e| anyhow::anyhow!("--managed: {e}"))
+}
+
+/// The ids a job names that no loaded file defines.
+fn unknown_ids<'a>(wanted: &BTreeSet<&'a str>, defined: impl Fn(&str) -> bool) -> Vec<&'a str> {
+    wanted.iter().copied().filter(|id| !defined(id)).collect()
 }

@@ -244,8 +244,11 @@ fn bad_rules_files_are_refused_before_scanning() {
     let work = dir.path();
     fs::write(work.join("rules.json"), r#"[{"Name":"high","EventPattern":{"detail":{"severity":{"description":"High"}}},"Targets":[]}]"#).unwrap();
     let o = dragnet(work, &["scan", "--job", "job.json", "--out", "out"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(r#"rule "high" ([0]): EventPattern: detail.severity.description: leaf values must be arrays"#), "{}", stderr(&o));
+    expect_failure(
+        &o,
+        2,
+        r#"rule "high" ([0]): EventPattern: detail.severity.description: leaf values must be arrays"#,
+    );
     assert!(!work.join("out").exists(), "nothing was scanned");
 }
 
@@ -288,12 +291,7 @@ fn quarantine_command_moves_is_idempotent_and_restores() {
     // Changed since the scan: nothing moves.
     fs::write(work.join("buckets/data-bucket/low.txt"), "changed").unwrap();
     let o = dragnet(work, &["quarantine", "--event", "finding.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("OBJECT_VERSION_MISMATCH"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 1, "OBJECT_VERSION_MISMATCH");
     assert_eq!(
         fs::read_to_string(work.join("buckets/data-bucket/low.txt")).unwrap(),
         "changed"

@@ -78,19 +78,9 @@ fn malformed_spec_exits_2_naming_path_and_allowed_values() {
     );
     fs::write(work.path().join("broken.json"), "{\"jobType\": ").unwrap();
     let o = dragnet(work.path(), &["scan", "--job", "broken.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("not valid JSON at line 1"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 2, "not valid JSON at line 1");
     let o = dragnet(work.path(), &["scan", "--job", "missing.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("reading job spec missing.json"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 2, "reading job spec missing.json");
 }
 
 #[test]
@@ -119,12 +109,7 @@ fn bad_custom_regex_names_the_file_and_identifier() {
     );
     // Unknown ids are named.
     let o = dragnet(work.path(), &["scan", "--job", "job.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("unknown custom data identifier id(s): emp"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 2, "unknown custom data identifier id(s): emp");
     // Limits of the identifier file name the JSON path.
     fs::write(
         work.path().join("ids.json"),
@@ -147,12 +132,7 @@ fn missing_bucket_fails_the_job_with_exit_1() {
     let work = setup(&[]);
     fs::remove_dir_all(work.path().join("buckets/data-bucket")).unwrap();
     let o = dragnet(work.path(), &["scan", "--job", "job.json", "--out", "out"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("data-bucket: bucket \"data-bucket\" does not exist"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 1, "data-bucket: bucket \"data-bucket\" does not exist");
     let job: serde_json::Value =
         serde_json::from_slice(&fs::read(work.path().join("out/job.json")).unwrap()).unwrap();
     assert_eq!(job["lastRunErrorStatus"]["code"], "ERROR");
@@ -241,8 +221,7 @@ fn scoping_sampling_and_shards_from_the_cli() {
         work.path(),
         &["scan", "--job", "job.json", "--shard", "3/3"],
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--shard \"3/3\""));
+    expect_failure(&o, 2, "--shard \"3/3\"");
 }
 
 #[test]
@@ -272,8 +251,7 @@ fn classify_prints_a_discovery_result() {
         "Patient ID"
     );
     let o = dragnet(work.path(), &["classify", "nope.csv"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("opening nope.csv"));
+    expect_failure(&o, 2, "opening nope.csv");
 }
 
 #[test]
@@ -348,8 +326,7 @@ fn identifiers_list_and_test() {
             "x1",
         ],
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("look-ahead and look-behind"));
+    expect_failure(&o, 2, "look-ahead and look-behind");
 }
 
 #[test]
@@ -361,12 +338,7 @@ fn config_errors_name_the_key() {
     )
     .unwrap();
     let o = dragnet(work.path(), &["scan", "--job", "job.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("dragnet.toml: unknown field `rot`"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 2, "dragnet.toml: unknown field `rot`");
 }
 
 #[test]
@@ -391,10 +363,5 @@ fn ssm_bucket_names_resolve_from_parameters() {
     )
     .unwrap();
     let o = dragnet(work.path(), &["scan", "--job", "job.json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("SSM parameter \"/missing\" is not defined"),
-        "{}",
-        stderr(&o)
-    );
+    expect_failure(&o, 2, "SSM parameter \"/missing\" is not defined");
 }

@@ -16,7 +16,7 @@
 #![warn(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io::Read;
 
 use dragnet_model::ids::hex;
 use dragnet_store::{ObjectAttributes, ObjectStore, StoreError};
@@ -269,24 +269,15 @@ pub fn checksums(
     let mut body = store.get(bucket, key)?;
     let mut md5 = md5::Md5::new();
     let mut sha = Sha256::new();
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(StoreError::Io {
-                    context: format!("reading s3://{bucket}/{key}"),
-                    source: e,
-                })
-            }
-        };
-        md5.update(&buf[..n]);
-        sha.update(&buf[..n]);
-        size += n as u64;
-    }
+    let size = dragnet_store::for_each_chunk(&mut body, |chunk| {
+        md5.update(chunk);
+        sha.update(chunk);
+        Ok(())
+    })
+    .map_err(|e| StoreError::Io {
+        context: format!("reading s3://{bucket}/{key}"),
+        source: e,
+    })?;
     Ok(Checksums {
         size,
         md5: hex(&md5.finalize()),

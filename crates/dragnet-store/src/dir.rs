@@ -210,18 +210,11 @@ fn write_atomic(path: &Path, body: &mut dyn Read) -> Result<String, StoreError> 
     let result = (|| {
         let mut f = File::create(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
         let mut md5 = Md5::new();
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            let n = match body.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_err("reading the source object")(e)),
-            };
-            md5.update(&buf[..n]);
-            f.write_all(&buf[..n])
-                .map_err(io_err(format!("writing {}", tmp.display())))?;
-        }
+        crate::for_each_chunk(body, |chunk| {
+            md5.update(chunk);
+            f.write_all(chunk)
+        })
+        .map_err(io_err(format!("copying into {}", tmp.display())))?;
         f.sync_all()
             .map_err(io_err(format!("syncing {}", tmp.display())))?;
         fs::rename(&tmp, path).map_err(io_err(format!("renaming into {}", path.display())))?;

@@ -121,6 +121,27 @@ impl StoreError {
 /// A streamed object body.
 pub type Body = Box<dyn Read + Send>;
 
+/// Reads `body` to the end in 64 KiB chunks, handing each to `chunk`; returns the byte count.
+/// Interrupted reads are retried; any other error ends the read.
+pub fn for_each_chunk(
+    body: &mut dyn Read,
+    mut chunk: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        match body.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                chunk(&buf[..n])?;
+                total += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// What dragnet needs from an object store.
 pub trait ObjectStore: Send + Sync {
     /// All buckets (for `bucketCriteria`).
