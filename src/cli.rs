@@ -115,7 +115,7 @@ pub struct ClassifyArgs {
     /// The file, or - for stdin.
     pub file: PathBuf,
     /// Reader to use.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "tsv", "text"])]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "tsv", "text", "json", "jsonl"])]
     pub format: String,
     /// Custom identifier files (all identifiers in them are used).
     #[arg(long = "identifiers")]

@@ -18,7 +18,7 @@ pub const RESULT_LOCATION_CAP: usize = 1000;
 
 /// Where a detection is, in the terms of the object's format.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub enum Place {
     /// A CSV/TSV cell: row counts the header as 1; column is 1-based.
     Cell {
         /// 1-based row, header included.
@@ -39,9 +39,27 @@ pub enum Location {
     Record {
         /// 0-based record index.
         index: u64,
-        /// JSONPath of the field.
+        /// JSONPath of the field (none when a path element is itself sensitive).
         json_path: Option<String>,
     },
+}
+
+/// A detection's place, and the archive member it is in, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Path of the archive member (`None` for the object itself).
+    pub member: Option<Arc<str>>,
+    /// Where in that file.
+    pub place: Place,
+}
+
+impl From<Place> for Location {
+    fn from(place: Place) -> Self {
+        Location {
+            member: None,
+            place,
+        }
+    }
 }
 
 /// Counts and locations of one object's detections, per identifier of the engine.
@@ -110,10 +128,10 @@ impl ObjectDetections {
             let Some(level) = level else { continue };
             severity = severity.max(Some(level));
             let kept = &self.locations[i][..self.locations[i].len().min(location_cap)];
-            if (kept.len() as u64) < count {
+            let occurrences = occurrences(kept, location_cap > FINDING_LOCATION_CAP);
+            if occurrences_len(&occurrences) < count {
                 additional = true;
             }
-            let occurrences = occurrences(kept);
             match &info.kind {
                 IdentifierKind::Managed { category, .. } => {
                     let detection = DefaultDetection {
@@ -164,11 +182,28 @@ impl ObjectDetections {
     }
 }
 
-fn occurrences(locations: &[Location]) -> Occurrences {
+/// Occurrences for `locations`. Findings leave out locations inside archive members, as
+/// Macie's do; discovery results keep them with their member's `fileName`.
+fn occurrences_len(o: &Occurrences) -> u64 {
+    [
+        o.cells.as_ref().map(Vec::len),
+        o.line_ranges.as_ref().map(Vec::len),
+        o.records.as_ref().map(Vec::len),
+    ]
+    .iter()
+    .flatten()
+    .sum::<usize>() as u64
+}
+
+fn occurrences(locations: &[Location], with_members: bool) -> Occurrences {
     let mut o = Occurrences::default();
     for loc in locations {
-        match loc {
-            Location::Cell {
+        if loc.member.is_some() && !with_members {
+            continue;
+        }
+        let file_name = loc.member.as_ref().map(|m| m.to_string());
+        match &loc.place {
+            Place::Cell {
                 row,
                 column,
                 column_name,
@@ -177,18 +212,21 @@ fn occurrences(locations: &[Location]) -> Occurrences {
                 column: *column,
                 column_name: column_name.to_string(),
                 row: *row,
+                file_name,
             }),
-            Location::Line { line, start_column } => {
+            Place::Line { line, start_column } => {
                 o.line_ranges.get_or_insert_with(Vec::new).push(Range {
                     end: *line,
                     start: *line,
                     start_column: *start_column,
+                    file_name,
                 })
             }
-            Location::Record { index, json_path } => {
+            Place::Record { index, json_path } => {
                 o.records.get_or_insert_with(Vec::new).push(Record {
                     json_path: json_path.clone(),
                     record_index: *index,
+                    file_name,
                 })
             }
         }

@@ -19,7 +19,9 @@ pub mod validators;
 pub use allow::{AllowMatcher, AllowSource};
 pub use catalog::{ManagedIdentifier, MANAGED};
 pub use engine::{Engine, EngineError, Hit, IdentifierInfo, IdentifierKind, Qualification};
-pub use judge::{Judgement, Location, ObjectDetections, FINDING_LOCATION_CAP, RESULT_LOCATION_CAP};
+pub use judge::{
+    Judgement, Location, ObjectDetections, Place, FINDING_LOCATION_CAP, RESULT_LOCATION_CAP,
+};
 pub use selection::select_managed;
 
 #[cfg(test)]

@@ -285,15 +285,21 @@ fn judge_caps_locations_and_picks_type() {
     let engine = Engine::new(&all, &ids, AllowMatcher::default()).unwrap();
     let mut tally = ObjectDetections::new(engine.len());
     for row in 0..20u64 {
-        tally.record(1, || Location::Cell {
-            row: row + 2,
-            column: 1,
-            column_name: "PATIENT".into(),
+        tally.record(1, || {
+            Place::Cell {
+                row: row + 2,
+                column: 1,
+                column_name: "PATIENT".into(),
+            }
+            .into()
         });
     }
-    tally.record(2, || Location::Line {
-        line: 1,
-        start_column: 1,
+    tally.record(2, || {
+        Place::Line {
+            line: 1,
+            start_column: 1,
+        }
+        .into()
     });
     let j = tally.judge(&engine, FINDING_LOCATION_CAP);
     assert_eq!(j.finding_type, Some(FindingType::CustomIdentifier));
@@ -314,11 +320,39 @@ fn judge_caps_locations_and_picks_type() {
             .len(),
         20
     );
-    tally.record(0, || Location::Line {
-        line: 3,
-        start_column: 4,
+    tally.record(0, || {
+        Place::Line {
+            line: 3,
+            start_column: 4,
+        }
+        .into()
     });
     let j = tally.judge(&engine, FINDING_LOCATION_CAP);
     assert_eq!(j.finding_type, Some(FindingType::Multiple));
     assert_eq!(j.sensitive_data[0].detections[0].detection_type, "NAME");
+    // Locations inside archive members are kept in results and left out of findings.
+    let mut archive = ObjectDetections::new(engine.len());
+    for i in 0..3 {
+        archive.record(1, || Location {
+            member: Some("inner/a.csv".into()),
+            place: Place::Cell {
+                row: i + 2,
+                column: 1,
+                column_name: "PATIENT".into(),
+            },
+        });
+    }
+    let finding = archive.judge(&engine, FINDING_LOCATION_CAP);
+    assert!(finding.additional_occurrences);
+    assert_eq!(
+        finding.custom_data_identifiers.detections[0].occurrences,
+        dragnet_model::finding::Occurrences::default()
+    );
+    let result = archive.judge(&engine, RESULT_LOCATION_CAP);
+    let cells = result.custom_data_identifiers.detections[0]
+        .occurrences
+        .cells
+        .clone()
+        .unwrap();
+    assert_eq!(cells[0].file_name.as_deref(), Some("inner/a.csv"));
 }

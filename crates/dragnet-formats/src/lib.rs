@@ -1,5 +1,6 @@
 //! Readers that turn an object's bytes into located units for the detection engine: CSV/TSV
-//! cells with row, column and column name; text lines with line and column.
+//! cells with row, column and column name; text lines with line and column; JSON and JSON
+//! Lines scalars with record index and path. Format detection by content and extension.
 //!
 //! Every reader streams with bounded memory: a value longer than [`WINDOW`] bytes (a huge
 //! cell, a multi-gigabyte single line) is handed over in overlapping windows, and the unit
@@ -9,10 +10,15 @@
 
 mod delimited;
 mod detect;
+mod json;
 mod text;
 
 pub use delimited::{read_delimited, CellVisitor, DelimitedSummary};
-pub use detect::{detect_format, extension, is_supported_extension, Format, UnsupportedReason};
+pub use detect::{
+    decompressed_name, detect_format, extension, is_supported_extension, max_size_for_extension,
+    Format, UnsupportedReason,
+};
+pub use json::{read_json, JsonError, JsonPath, JsonSummary, RecordVisitor, Segment, MAX_DEPTH};
 pub use text::{read_lines, LineVisitor, TextSummary};
 
 /// Largest piece of one value handed to a visitor at once.

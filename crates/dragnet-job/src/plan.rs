@@ -2,22 +2,20 @@
 //!
 //! Everything here happens before any object is read. Objects a run does not scan get a
 //! reason: `EXCLUDED_BY_SCOPE`, `NOT_SAMPLED` and `OTHER_SHARD` are only counted; objects in
-//! scope that cannot be analysed (`UNSUPPORTED_FILE_TYPE_EXCEPTION`, `FILE_EXCEEDS_SIZE_LIMIT`,
+//! scope that cannot be analysed (`UNSUPPORTED_FILE_TYPE_EXCEPTION`, `FILE_EXCEEDS_SIZE_LIMIT`
+//! per format (macie.md §2.4),
 //! `INVALID_OBJECT_STATE` for archived storage classes) also get a SKIPPED discovery result,
 //! as Macie writes results for every object in scope.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use dragnet_formats::is_supported_extension;
+use dragnet_formats::max_size_for_extension;
 use dragnet_model::ids::stable_unit_interval;
 use dragnet_model::jobspec::JobSpec;
 use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore, StoreError};
 
 use crate::scope::{bucket_selected, in_scope, needs_tags, BucketFacts, ObjectFacts};
-
-/// Largest object analysed (Macie's limit for text formats: 20 GB).
-pub const MAX_OBJECT_SIZE: u64 = 20 * 1_000_000_000;
 
 /// Storage classes Macie does not analyse (archived; a GET would fail).
 const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE"];
@@ -134,14 +132,13 @@ pub fn plan(spec: &JobSpec, store: &dyn ObjectStore, options: &PlanOptions) -> P
                 count(&mut plan.skipped, "EXCLUDED_BY_SCOPE");
                 continue;
             }
-            let skip = if ARCHIVED_CLASSES.contains(&meta.storage_class.as_str()) {
-                Some("INVALID_OBJECT_STATE")
-            } else if !is_supported_extension(facts.extension) {
-                Some("UNSUPPORTED_FILE_TYPE_EXCEPTION")
-            } else if meta.size > MAX_OBJECT_SIZE {
-                Some("FILE_EXCEEDS_SIZE_LIMIT")
-            } else {
-                None
+            let skip = match max_size_for_extension(facts.extension) {
+                _ if ARCHIVED_CLASSES.contains(&meta.storage_class.as_str()) => {
+                    Some("INVALID_OBJECT_STATE")
+                }
+                None => Some("UNSUPPORTED_FILE_TYPE_EXCEPTION"),
+                Some(max) if meta.size > max => Some("FILE_EXCEEDS_SIZE_LIMIT"),
+                Some(_) => None,
             };
             let object = PlannedObject {
                 bucket: bucket.clone(),

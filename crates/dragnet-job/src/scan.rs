@@ -1,11 +1,15 @@
-//! Classifying one object's bytes: pick the reader, feed its units to the engine, tally.
+//! Classifying one object's bytes: pick the reader (recursing into compressed files and
+//! archives), feed its units to the engine, tally, and say how complete the analysis was.
 
-use std::io::{self, Read};
+use std::collections::HashMap;
+use std::io::{self, Read, Seek};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use dragnet_detect::{Engine, Hit, Location, ObjectDetections, Qualification};
+use dragnet_detect::{Engine, Hit, Location, ObjectDetections, Place, Qualification};
 use dragnet_formats::{
-    detect_format, read_delimited, read_lines, CellVisitor, Format, LineVisitor,
+    decompressed_name, detect_format, read_delimited, read_json, read_lines, CellVisitor, Format,
+    JsonError, JsonPath, LineVisitor, RecordVisitor,
 };
 use dragnet_model::ids::hex;
 use md5::{Digest, Md5};
@@ -19,9 +23,9 @@ pub struct ObjectOutcome {
     pub reason: Option<String>,
     /// MIME type of the format read.
     pub mime_type: String,
-    /// Bytes analysed.
+    /// Bytes of the object analysed.
     pub size_classified: u64,
-    /// Hex MD5 of the bytes read (the ETag of a single-part object).
+    /// Hex MD5 of the bytes read (the ETag of a single-part object), when all were read.
     pub md5: Option<String>,
     /// Detections, when anything was analysed.
     pub detections: Option<ObjectDetections>,
@@ -37,6 +41,33 @@ impl ObjectOutcome {
             size_classified: 0,
             md5: None,
             detections: None,
+        }
+    }
+}
+
+/// Limits that keep one object's analysis bounded (Macie's quotas, macie.md §2.4).
+#[derive(Debug, Clone, Copy)]
+pub struct ScanLimits {
+    /// Files extracted from archives, in all.
+    pub archive_files: u64,
+    /// Nesting of archives and compressed files.
+    pub archive_depth: u32,
+    /// Bytes extracted from archives, in all.
+    pub archive_bytes: u64,
+    /// Bytes of one extracted file.
+    pub member_bytes: u64,
+    /// Time spent on one object.
+    pub time: Duration,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits {
+            archive_files: 1_000_000,
+            archive_depth: 10,
+            archive_bytes: 10_000_000_000,
+            member_bytes: 3_000_000_000,
+            time: Duration::from_secs(10 * 3600),
         }
     }
 }
@@ -57,7 +88,87 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// A limit reached while reading: carried inside an `io::Error` so every reader stops.
+#[derive(Debug)]
+struct LimitReached(&'static str);
+
+impl std::fmt::Display for LimitReached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for LimitReached {}
+
+fn limit_reached(e: &io::Error) -> Option<&'static str> {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<LimitReached>())
+        .map(|l| l.0)
+}
+
+/// Enforces the deadline and, for archive members, the per-member and total byte budgets,
+/// while inflating (so an archive bomb stops at the limit, whatever its headers claim).
+struct Guard<'a, R> {
+    inner: R,
+    deadline: Instant,
+    member_left: Option<u64>,
+    archive_left: Option<&'a mut u64>,
+}
+
+impl<R: Read> Read for Guard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if Instant::now() > self.deadline {
+            return Err(io::Error::other(LimitReached("TIME_CUT_OFF_REACHED")));
+        }
+        let n = self.inner.read(buf)?;
+        if let Some(left) = self.member_left.as_mut() {
+            *left = left.checked_sub(n as u64).ok_or_else(|| {
+                io::Error::other(LimitReached("ARCHIVE_CONTAINS_UNPROCESSED_FILES"))
+            })?;
+        }
+        if let Some(left) = self.archive_left.as_deref_mut() {
+            *left = left.checked_sub(n as u64).ok_or_else(|| {
+                io::Error::other(LimitReached("ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT"))
+            })?;
+        }
+        Ok(n)
+    }
+}
+
 const SNIFF: usize = 8 << 10;
+
+/// Why scanning a stream stopped early.
+enum Stop {
+    /// Nothing can be reported (unsupported type, too deeply nested JSON).
+    Skip(&'static str),
+    /// A limit or a read error: what was read so far stands.
+    Partial(String),
+}
+
+fn io_reason(e: &io::Error) -> String {
+    if let Some(reason) = limit_reached(e) {
+        return reason.into();
+    }
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "PERMISSION_DENIED",
+        io::ErrorKind::NotFound => "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
+        _ => "UNABLE_TO_PARSE_FILE",
+    }
+    .to_string()
+}
+
+struct Scan<'a> {
+    engine: &'a Engine,
+    limits: ScanLimits,
+    deadline: Instant,
+    detections: ObjectDetections,
+    files_left: u64,
+    archive_bytes_left: u64,
+    /// The first problem that leaves the analysis incomplete (the result's reason).
+    problem: Option<String>,
+    qualifications: HashMap<String, Arc<Qualification>>,
+    hits: Vec<Hit>,
+}
 
 /// Classifies the bytes of object `key` from `body`, choosing the reader from the key and the
 /// first bytes unless `format` is given.
@@ -67,96 +178,337 @@ pub fn scan_reader(
     body: impl Read,
     format: Option<Format>,
 ) -> ObjectOutcome {
+    scan_reader_with(engine, key, body, format, ScanLimits::default())
+}
+
+/// [`scan_reader`] with explicit limits.
+pub fn scan_reader_with(
+    engine: &Engine,
+    key: &str,
+    body: impl Read,
+    format: Option<Format>,
+    limits: ScanLimits,
+) -> ObjectOutcome {
+    let deadline = Instant::now() + limits.time;
     let mut hashing = HashingReader {
         inner: body,
         md5: Md5::new(),
         bytes: 0,
     };
-    // Sniff the first bytes; an error here still leaves what was read to classify.
-    let mut head = vec![0u8; SNIFF];
-    let mut filled = 0;
-    let mut early_error = None;
-    while filled < SNIFF {
-        match hashing.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                early_error = Some(e);
-                break;
-            }
+    let mut scan = Scan {
+        engine,
+        limits,
+        deadline,
+        detections: ObjectDetections::new(engine.len()),
+        files_left: limits.archive_files,
+        archive_bytes_left: limits.archive_bytes,
+        problem: None,
+        qualifications: HashMap::new(),
+        hits: Vec::new(),
+    };
+    let mut guarded = Guard {
+        inner: &mut hashing,
+        deadline,
+        member_left: None,
+        archive_left: None,
+    };
+    let result = scan.stream(key, None, &mut guarded, format, 0);
+    let (format, stop) = match result {
+        Ok(f) => (Some(f), None),
+        Err((f, stop)) => (f, Some(stop)),
+    };
+    let mime_type = format
+        .map(|f| f.mime_type().to_string())
+        .unwrap_or_default();
+    let (status, reason, read_all) = match stop {
+        Some(Stop::Skip(reason)) => {
+            let mut o = ObjectOutcome::skipped(reason);
+            o.mime_type = mime_type;
+            return o;
         }
-    }
-    head.truncate(filled);
-    if let (Some(e), true) = (&early_error, head.is_empty()) {
-        return ObjectOutcome::skipped(io_reason(e));
-    }
-    let format = match format.map_or_else(|| detect_format(key, &head), Ok) {
-        Ok(f) => f,
-        Err(_) => return ObjectOutcome::skipped("UNSUPPORTED_FILE_TYPE_EXCEPTION"),
+        Some(Stop::Partial(reason)) => ("PARTIAL", Some(reason), false),
+        None => match scan.problem.take() {
+            Some(problem) => ("PARTIAL", Some(problem), true),
+            None => ("COMPLETE", None, true),
+        },
     };
-    let mut detections = ObjectDetections::new(engine.len());
-    let rest: &mut dyn Read = if early_error.is_some() {
-        &mut io::empty()
-    } else {
-        &mut hashing
-    };
-    let mut reader = io::Cursor::new(head).chain(rest);
-    let (read_result, malformed) = match format {
-        Format::Csv | Format::Tsv => {
-            let mut visitor = CellScan {
-                engine,
-                detections: &mut detections,
-                columns: Vec::new(),
-                hits: Vec::new(),
-                none: Qualification::default(),
-            };
-            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
-            match read_delimited(&mut reader, delimiter, &mut visitor) {
-                Ok(summary) => (Ok(()), summary.malformed),
-                Err(e) => (Err(e), false),
-            }
-        }
-        Format::Text => {
-            let mut visitor = LineScan {
-                engine,
-                detections: &mut detections,
-                hits: Vec::new(),
-                none: Qualification::default(),
-            };
-            (read_lines(&mut reader, &mut visitor).map(|_| ()), false)
-        }
-    };
-    drop(reader);
-    let read_result = match early_error {
-        Some(e) => Err(e),
-        None => read_result,
-    };
-    let (status, reason) = match (&read_result, malformed) {
-        (Err(e), _) => ("PARTIAL", Some(io_reason(e))),
-        (Ok(()), true) => ("PARTIAL", Some("MALFORMED_FILE".to_string())),
-        (Ok(()), false) => ("COMPLETE", None),
-    };
-    if let Err(e) = &read_result {
-        tracing::warn!(key = ?key, error = %e, "reading stopped part-way; what was read is reported");
+    if let (false, Some(reason)) = (read_all, &reason) {
+        tracing::warn!(key = ?key, reason = %reason, "analysis stopped part-way; what was read is reported");
     }
     ObjectOutcome {
         status,
         reason,
-        mime_type: format.mime_type().to_string(),
+        mime_type,
         size_classified: hashing.bytes,
-        md5: read_result.is_ok().then(|| hex(&hashing.md5.finalize())),
-        detections: Some(detections),
+        md5: read_all.then(|| hex(&hashing.md5.finalize())),
+        detections: Some(scan.detections),
     }
 }
 
-fn io_reason(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::PermissionDenied => "PERMISSION_DENIED",
-        io::ErrorKind::NotFound => "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
-        _ => "UNABLE_TO_PARSE_FILE",
+type StreamResult = Result<Format, (Option<Format>, Stop)>;
+
+impl Scan<'_> {
+    fn note(&mut self, problem: &str) {
+        if self.problem.is_none() {
+            self.problem = Some(problem.to_string());
+        }
     }
-    .to_string()
+
+    /// Scans one stream named `name` (an object, or a member at `member`), `depth` levels
+    /// inside compressed files and archives.
+    fn stream(
+        &mut self,
+        name: &str,
+        member: Option<Arc<str>>,
+        reader: &mut dyn Read,
+        forced: Option<Format>,
+        depth: u32,
+    ) -> StreamResult {
+        let mut head = vec![0u8; SNIFF];
+        let mut filled = 0;
+        let mut early_error = None;
+        while filled < SNIFF {
+            match reader.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    early_error = Some(e);
+                    break;
+                }
+            }
+        }
+        head.truncate(filled);
+        if let (Some(e), true) = (&early_error, head.is_empty()) {
+            return Err((None, Stop::Partial(io_reason(e))));
+        }
+        let format = match forced.map_or_else(|| detect_format(name, &head), Ok) {
+            Ok(f) => f,
+            Err(_) => return Err((None, Stop::Skip("UNSUPPORTED_FILE_TYPE_EXCEPTION"))),
+        };
+        let rest: &mut dyn Read = if early_error.is_some() {
+            &mut io::empty()
+        } else {
+            reader
+        };
+        let mut input = io::Cursor::new(head).chain(rest);
+        let outcome = match format {
+            Format::Csv | Format::Tsv => {
+                let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+                let mut visitor = CellScan {
+                    scan: self,
+                    member: member.clone(),
+                    columns: Vec::new(),
+                };
+                match read_delimited(&mut input, delimiter, &mut visitor) {
+                    Ok(summary) => {
+                        if summary.malformed {
+                            self.note("MALFORMED_FILE");
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(Stop::Partial(io_reason(&e))),
+                }
+            }
+            Format::Text => {
+                let mut visitor = LineScan {
+                    scan: self,
+                    member: member.clone(),
+                };
+                read_lines(&mut input, &mut visitor)
+                    .map(|_| ())
+                    .map_err(|e| Stop::Partial(io_reason(&e)))
+            }
+            Format::Json | Format::JsonLines => {
+                let mut visitor = RecordScan {
+                    scan: self,
+                    member: member.clone(),
+                    sensitive_keys: Vec::new(),
+                };
+                match read_json(&mut input, format == Format::JsonLines, &mut visitor) {
+                    Ok(summary) => {
+                        if summary.malformed {
+                            self.note("MALFORMED_FILE");
+                        }
+                        Ok(())
+                    }
+                    Err(JsonError::TooDeep) => Err(Stop::Skip("JSON_NESTING_LEVEL_OVER_LIMIT")),
+                    Err(JsonError::Io(e)) => Err(Stop::Partial(io_reason(&e))),
+                }
+            }
+            Format::Gzip | Format::Zip | Format::Tar if depth >= self.limits.archive_depth => {
+                self.note("ARCHIVE_NESTING_LEVEL_OVER_LIMIT");
+                Ok(())
+            }
+            Format::Gzip => {
+                let inner_name = decompressed_name(name);
+                let mut decoder = flate2::read::MultiGzDecoder::new(&mut input);
+                match self.stream(&inner_name, member.clone(), &mut decoder, None, depth + 1) {
+                    Ok(_) => Ok(()),
+                    Err((_, Stop::Skip(reason))) if depth == 0 => Err(Stop::Skip(reason)),
+                    Err((_, Stop::Skip(_))) => {
+                        self.note("ARCHIVE_CONTAINS_UNPROCESSED_FILES");
+                        Ok(())
+                    }
+                    Err((_, stop)) => Err(stop),
+                }
+            }
+            Format::Tar => self.tar(name, member.as_deref(), &mut input, depth),
+            Format::Zip => self.zip(name, member.as_deref(), &mut input, depth),
+        };
+        // An error while sniffing ended the stream early: what was read stands, PARTIAL.
+        let outcome = match (outcome, early_error) {
+            (Ok(()), Some(e)) => Err(Stop::Partial(io_reason(&e))),
+            (outcome, _) => outcome,
+        };
+        outcome
+            .map(|()| format)
+            .map_err(|stop| (Some(format), stop))
+    }
+
+    fn member_name(parent: Option<&str>, name: &str) -> Arc<str> {
+        match parent {
+            Some(p) => Arc::from(format!("{p}/{name}")),
+            None => Arc::from(name),
+        }
+    }
+
+    /// Scans one archive member through the byte budgets; problems in a member leave the
+    /// archive PARTIAL and the other members are still scanned, except when a budget for the
+    /// whole archive runs out.
+    fn member(
+        &mut self,
+        member: Arc<str>,
+        size: u64,
+        reader: &mut dyn Read,
+        depth: u32,
+    ) -> Result<(), Stop> {
+        if self.files_left == 0 {
+            self.note("ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT");
+            return Err(Stop::Partial(
+                "ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT".into(),
+            ));
+        }
+        self.files_left -= 1;
+        if size > self.limits.member_bytes {
+            self.note("ARCHIVE_CONTAINS_UNPROCESSED_FILES");
+            return Ok(());
+        }
+        let mut budget = self.archive_bytes_left;
+        let mut guarded = Guard {
+            inner: reader,
+            deadline: self.deadline,
+            member_left: Some(self.limits.member_bytes),
+            archive_left: Some(&mut budget),
+        };
+        let result = self.stream(&member.clone(), Some(member), &mut guarded, None, depth + 1);
+        self.archive_bytes_left = budget;
+        match result {
+            Ok(_) => Ok(()),
+            Err((_, Stop::Skip(_))) => {
+                self.note("ARCHIVE_CONTAINS_UNPROCESSED_FILES");
+                Ok(())
+            }
+            Err((_, Stop::Partial(reason))) => match reason.as_str() {
+                "ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT" | "TIME_CUT_OFF_REACHED" => {
+                    Err(Stop::Partial(reason))
+                }
+                "ARCHIVE_CONTAINS_UNPROCESSED_FILES" => {
+                    self.note(&reason);
+                    Ok(())
+                }
+                _ => {
+                    self.note("ARCHIVE_CONTAINS_UNPROCESSED_FILES");
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn tar(
+        &mut self,
+        _name: &str,
+        parent: Option<&str>,
+        input: &mut dyn Read,
+        depth: u32,
+    ) -> Result<(), Stop> {
+        let mut archive = tar::Archive::new(input);
+        let entries = archive
+            .entries()
+            .map_err(|e| Stop::Partial(io_reason(&e)))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                Stop::Partial(
+                    limit_reached(&e).map_or("UNABLE_TO_PARSE_FILE".to_string(), String::from),
+                )
+            })?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let size = entry.header().size().unwrap_or(u64::MAX);
+            self.member(Self::member_name(parent, &path), size, &mut entry, depth)?;
+        }
+        Ok(())
+    }
+
+    fn zip(
+        &mut self,
+        _name: &str,
+        parent: Option<&str>,
+        input: &mut dyn Read,
+        depth: u32,
+    ) -> Result<(), Stop> {
+        // The central directory is at the end: spool the compressed bytes to a temporary file
+        // (disk, not memory), then read members from it.
+        let mut spool = tempfile::tempfile().map_err(|e| Stop::Partial(io_reason(&e)))?;
+        io::copy(input, &mut spool).map_err(|e| Stop::Partial(io_reason(&e)))?;
+        spool.rewind().map_err(|e| Stop::Partial(io_reason(&e)))?;
+        let mut archive = zip::ZipArchive::new(spool)
+            .map_err(|_| Stop::Partial("UNABLE_TO_PARSE_FILE".into()))?;
+        // What the metadata declares is checked before anything is extracted.
+        let declared: u64 = (0..archive.len())
+            .filter_map(|i| archive.by_index_raw(i).ok().map(|f| f.size()))
+            .fold(0u64, u64::saturating_add);
+        if declared > self.archive_bytes_left {
+            return Err(Stop::Partial(
+                "ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT".into(),
+            ));
+        }
+        for i in 0..archive.len() {
+            let mut file = match archive.by_index(i) {
+                Ok(f) => f,
+                Err(_) => {
+                    // Encrypted or with an unsupported compression method.
+                    self.note("ARCHIVE_CONTAINS_UNPROCESSED_FILES");
+                    continue;
+                }
+            };
+            if !file.is_file() {
+                continue;
+            }
+            let name = file.name().to_string();
+            let size = file.size();
+            self.member(Self::member_name(parent, &name), size, &mut file, depth)?;
+        }
+        Ok(())
+    }
+
+    fn scan_unit(
+        &mut self,
+        text: &[u8],
+        qualification: Option<&Qualification>,
+        skip_before: usize,
+    ) {
+        self.hits.clear();
+        let none = Qualification::default();
+        self.engine.scan(
+            text,
+            qualification.unwrap_or(&none),
+            skip_before,
+            &mut self.hits,
+        );
+    }
 }
 
 struct Column {
@@ -164,60 +516,124 @@ struct Column {
     qualification: Qualification,
 }
 
-struct CellScan<'a> {
-    engine: &'a Engine,
-    detections: &'a mut ObjectDetections,
+struct CellScan<'s, 'e> {
+    scan: &'s mut Scan<'e>,
+    member: Option<Arc<str>>,
     columns: Vec<Column>,
-    hits: Vec<Hit>,
-    none: Qualification,
 }
 
-impl CellVisitor for CellScan<'_> {
+impl CellVisitor for CellScan<'_, '_> {
     fn header(&mut self, names: &[String]) {
         // Keyword decisions are made once per column, from its header.
         self.columns = names
             .iter()
             .map(|n| Column {
                 name: Arc::from(n.as_str()),
-                qualification: self.engine.qualify(&[n]),
+                qualification: self.scan.engine.qualify(&[n]),
             })
             .collect();
     }
 
     fn cell(&mut self, row: u64, column: u64, value: &[u8], skip_before: usize) {
         let col = self.columns.get(column as usize - 1);
-        let qualification = col.map_or(&self.none, |c| &c.qualification);
-        self.hits.clear();
-        self.engine
-            .scan(value, qualification, skip_before, &mut self.hits);
-        for hit in &self.hits {
+        self.scan
+            .scan_unit(value, col.map(|c| &c.qualification), skip_before);
+        for hit in &self.scan.hits {
             let column_name = col.map_or_else(|| Arc::from(""), |c| c.name.clone());
-            self.detections.record(hit.identifier, || Location::Cell {
-                row,
-                column,
-                column_name,
+            let member = self.member.clone();
+            self.scan.detections.record(hit.identifier, || Location {
+                member,
+                place: Place::Cell {
+                    row,
+                    column,
+                    column_name,
+                },
             });
         }
     }
 }
 
-struct LineScan<'a> {
-    engine: &'a Engine,
-    detections: &'a mut ObjectDetections,
-    hits: Vec<Hit>,
-    none: Qualification,
+struct LineScan<'s, 'e> {
+    scan: &'s mut Scan<'e>,
+    member: Option<Arc<str>>,
 }
 
-impl LineVisitor for LineScan<'_> {
+impl LineVisitor for LineScan<'_, '_> {
     fn line(&mut self, line: u64, first_column: u64, text: &[u8], skip_before: usize) {
-        self.hits.clear();
-        self.engine
-            .scan(text, &self.none, skip_before, &mut self.hits);
-        for hit in &self.hits {
+        self.scan.scan_unit(text, None, skip_before);
+        for hit in &self.scan.hits {
             let start_column =
                 first_column + dragnet_detect::keywords::char_count(&text[..hit.start]) as u64;
-            self.detections
-                .record(hit.identifier, || Location::Line { line, start_column });
+            let member = self.member.clone();
+            self.scan.detections.record(hit.identifier, || Location {
+                member,
+                place: Place::Line { line, start_column },
+            });
+        }
+    }
+}
+
+struct RecordScan<'s, 'e> {
+    scan: &'s mut Scan<'e>,
+    member: Option<Arc<str>>,
+    /// Keys that hold sensitive data themselves: paths through them are not reported.
+    sensitive_keys: Vec<String>,
+}
+
+impl RecordScan<'_, '_> {
+    fn qualification(&mut self, path: &JsonPath) -> Arc<Qualification> {
+        // Every element name of the path is keyword context; decided once per field.
+        let shape = path.shape();
+        let engine = self.scan.engine;
+        self.scan
+            .qualifications
+            .entry(shape)
+            .or_insert_with(|| Arc::new(engine.qualify(&path.names().collect::<Vec<_>>())))
+            .clone()
+    }
+
+    fn record_hits(&mut self, record: u64, json_path: Option<String>) {
+        for hit in &self.scan.hits {
+            let member = self.member.clone();
+            let json_path = json_path.clone();
+            self.scan.detections.record(hit.identifier, || Location {
+                member,
+                place: Place::Record {
+                    index: record,
+                    json_path,
+                },
+            });
+        }
+    }
+}
+
+impl RecordVisitor for RecordScan<'_, '_> {
+    fn value(&mut self, record: u64, path: &JsonPath, value: &[u8], skip_before: usize) {
+        let q = self.qualification(path);
+        self.scan.scan_unit(value, Some(&q), skip_before);
+        if self.scan.hits.is_empty() {
+            return;
+        }
+        let json_path = if path
+            .names()
+            .any(|n| self.sensitive_keys.iter().any(|k| k == n))
+        {
+            None
+        } else {
+            Some(path.to_json_path())
+        };
+        self.record_hits(record, json_path);
+    }
+
+    fn key(&mut self, record: u64, parent: &JsonPath, key: &str) {
+        let q = self.qualification(parent);
+        self.scan.scan_unit(key.as_bytes(), Some(&q), 0);
+        if !self.scan.hits.is_empty() {
+            // Macie leaves out the jsonPath when an element name is itself sensitive.
+            if !self.sensitive_keys.iter().any(|k| k == key) && self.sensitive_keys.len() < 1024 {
+                self.sensitive_keys.push(key.to_string());
+            }
+            self.record_hits(record, None);
         }
     }
 }

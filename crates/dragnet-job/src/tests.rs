@@ -425,3 +425,385 @@ fn per_object_read_errors_are_recorded_and_the_job_goes_on() {
         "what was read before the error is still reported"
     );
 }
+
+mod formats {
+    //! Fixture tests for every format: positives at the right location, negatives not found,
+    //! and hostile inputs with the right status.
+
+    use std::io::Write;
+
+    use super::*;
+    use crate::scan::{scan_reader, scan_reader_with, ScanLimits};
+
+    fn result_of(key: &str, bytes: &[u8]) -> (ObjectOutcome, serde_json::Value) {
+        result_with(key, bytes, ScanLimits::default())
+    }
+
+    fn result_with(
+        key: &str,
+        bytes: &[u8],
+        limits: ScanLimits,
+    ) -> (ObjectOutcome, serde_json::Value) {
+        let engine = engine();
+        let outcome = scan_reader_with(&engine, key, bytes, None, limits);
+        let judged = outcome
+            .detections
+            .as_ref()
+            .map(|d| d.judge(&engine, dragnet_detect::RESULT_LOCATION_CAP));
+        let json = serde_json::json!({
+            "sensitiveData": judged.as_ref().map(|j| serde_json::to_value(&j.sensitive_data).unwrap()),
+            "custom": judged.as_ref().map(|j| serde_json::to_value(&j.custom_data_identifiers).unwrap()),
+        });
+        (outcome, json)
+    }
+
+    fn detections(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        for cat in v["sensitiveData"].as_array().into_iter().flatten() {
+            for d in cat["detections"].as_array().unwrap() {
+                out.push((
+                    d["type"].as_str().unwrap().to_string(),
+                    d["occurrences"].clone(),
+                ));
+            }
+        }
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn zip(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            w.start_file(
+                *name,
+                zip::write::SimpleFileOptions::default().compression_method(method),
+            )
+            .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn json_records_with_paths_and_keyword_paths() {
+        let doc = br#"{"customer": {"ssn": "536-22-1234", "email": "jane@example.com"}, "note": "536-22-9999"}"#;
+        let (o, v) = result_of("people.json", doc);
+        assert_eq!(
+            (o.status, o.mime_type.as_str()),
+            ("COMPLETE", "application/json")
+        );
+        let d = detections(&v);
+        assert!(
+            d.contains(&(
+                "USA_SOCIAL_SECURITY_NUMBER".into(),
+                serde_json::json!({"records": [{"jsonPath": "$.customer.ssn", "recordIndex": 0}]})
+            )),
+            "{d:?}"
+        );
+        assert!(d.iter().any(
+            |(t, o)| t == "EMAIL_ADDRESS" && o["records"][0]["jsonPath"] == "$.customer.email"
+        ));
+        // `note` has no keyword in its path: its SSN-shaped value does not count.
+        assert_eq!(
+            d.iter()
+                .filter(|(t, _)| t == "USA_SOCIAL_SECURITY_NUMBER")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_keyword_anywhere_in_the_path_qualifies() {
+        let doc =
+            br#"{"credentials": {"aws": {"key": "Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2n"}}}"#;
+        let (_, v) = result_of("c.json", doc);
+        let d = detections(&v);
+        assert_eq!(d[0].0, "AWS_CREDENTIALS");
+        assert_eq!(d[0].1["records"][0]["jsonPath"], "$.credentials.aws.key");
+    }
+
+    #[test]
+    fn json_lines_record_index_is_the_line() {
+        let (o, v) = result_of(
+            "events.jsonl",
+            b"{\"msg\": \"hi\"}\n{\"contact\": \"jane@example.com\"}\n",
+        );
+        assert_eq!(o.mime_type, "application/x-ndjson");
+        assert_eq!(
+            detections(&v)[0].1["records"][0],
+            serde_json::json!({"jsonPath": "$.contact", "recordIndex": 1})
+        );
+    }
+
+    #[test]
+    fn json_inside_a_string_is_found_with_its_inner_path() {
+        let event = br#"{"type": "ExecutionStarted", "details": {"input": "{\"name\": \"Jane Smith\", \"email\": \"jane@example.com\", \"order-id\": \"A-1\"}"}}"#;
+        let (_, v) = result_of("sfn.json", event);
+        let paths: Vec<String> = detections(&v)
+            .iter()
+            .map(|(t, o)| format!("{t} {}", o["records"][0]["jsonPath"].as_str().unwrap()))
+            .collect();
+        assert!(
+            paths.contains(&"EMAIL_ADDRESS $.details.input.email".to_string()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"NAME $.details.input.name".to_string()),
+            "{paths:?}"
+        );
+    }
+
+    #[test]
+    fn sensitive_keys_hide_the_path() {
+        let (_, v) = result_of("m.json", br#"{"jane@example.com": {"plan": "gold"}}"#);
+        assert_eq!(
+            detections(&v)[0].1["records"][0],
+            serde_json::json!({"jsonPath": null, "recordIndex": 0})
+        );
+    }
+
+    #[test]
+    fn deep_json_is_skipped_with_macies_reason() {
+        let deep = format!("{}\"x\"{}", "[".repeat(300), "]".repeat(300));
+        let (o, _) = result_of("deep.json", deep.as_bytes());
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("SKIPPED", Some("JSON_NESTING_LEVEL_OVER_LIMIT"))
+        );
+    }
+
+    #[test]
+    fn gzip_is_read_as_its_content() {
+        let (o, v) = result_of(
+            "export/people.csv.gz",
+            &gzip(b"SSN,EMAIL\n536-22-1234,jane@example.com\n"),
+        );
+        assert_eq!(
+            (o.status, o.mime_type.as_str()),
+            ("COMPLETE", "application/gzip")
+        );
+        let d = detections(&v);
+        assert!(
+            d.iter()
+                .any(|(t, o)| t == "USA_SOCIAL_SECURITY_NUMBER"
+                    && o["cells"][0]["columnName"] == "SSN"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_truncated_gzip_is_partial() {
+        let mut data = gzip(&b"SSN\n536-22-1234\n".repeat(10_000));
+        data.truncate(data.len() / 2);
+        let (o, v) = result_of("t.csv.gz", &data);
+        assert_eq!(o.status, "PARTIAL", "{:?}", o.reason);
+        assert!(!detections(&v).is_empty(), "what was read is reported");
+    }
+
+    #[test]
+    fn tar_and_zip_members_are_named_in_results_and_left_out_of_findings() {
+        let csv: &[u8] = b"SSN\n536-22-1234\n";
+        let log: &[u8] = b"contact jane@example.com\n";
+        for (key, bytes) in [
+            (
+                "drop.tar",
+                tar(&[("a/people.csv", csv), ("logs/app.log", log)]),
+            ),
+            (
+                "drop.tgz",
+                gzip(&tar(&[("a/people.csv", csv), ("logs/app.log", log)])),
+            ),
+            (
+                "drop.zip",
+                zip(
+                    &[("a/people.csv", csv), ("logs/app.log", log)],
+                    zip::CompressionMethod::Deflated,
+                ),
+            ),
+        ] {
+            let (o, v) = result_of(key, &bytes);
+            assert_eq!(o.status, "COMPLETE", "{key}: {:?}", o.reason);
+            let d = detections(&v);
+            let ssn = d
+                .iter()
+                .find(|(t, _)| t == "USA_SOCIAL_SECURITY_NUMBER")
+                .unwrap_or_else(|| panic!("{key}: {d:?}"));
+            assert_eq!(ssn.1["cells"][0]["fileName"], "a/people.csv", "{key}");
+            let email = d.iter().find(|(t, _)| t == "EMAIL_ADDRESS").unwrap();
+            assert_eq!(
+                email.1["lineRanges"][0]["fileName"], "logs/app.log",
+                "{key}"
+            );
+            let engine = engine();
+            let finding = scan_reader(&engine, key, &bytes[..], None)
+                .detections
+                .unwrap()
+                .judge(&engine, dragnet_detect::FINDING_LOCATION_CAP);
+            assert!(
+                finding.additional_occurrences,
+                "{key}: member locations are left out of findings"
+            );
+        }
+        let nested = zip(
+            &[(
+                "inner.zip",
+                &zip(&[("x.csv", csv)], zip::CompressionMethod::Stored),
+            )],
+            zip::CompressionMethod::Stored,
+        );
+        let (_, v) = result_of("outer.zip", &nested);
+        assert_eq!(
+            detections(&v)[0].1["cells"][0]["fileName"],
+            "inner.zip/x.csv"
+        );
+    }
+
+    #[test]
+    fn archive_bombs_stop_at_the_limit() {
+        // 64 MiB of zeros compresses to a few kilobytes.
+        let zeros = vec![b'0'; 64 << 20];
+        let bomb = zip(&[("zeros.txt", &zeros)], zip::CompressionMethod::Deflated);
+        assert!(bomb.len() < 1 << 20);
+        let limits = ScanLimits {
+            archive_bytes: 16 << 20,
+            ..ScanLimits::default()
+        };
+        let (o, _) = result_with("bomb.zip", &bomb, limits);
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("PARTIAL", Some("ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT"))
+        );
+        // The same inflating stream inside a tar.gz is stopped while inflating.
+        let tgz = gzip(&tar(&[("zeros.txt", &zeros)]));
+        let (o, _) = result_with(
+            "bomb.tgz",
+            &tgz,
+            ScanLimits {
+                member_bytes: 8 << 20,
+                ..ScanLimits::default()
+            },
+        );
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("PARTIAL", Some("ARCHIVE_CONTAINS_UNPROCESSED_FILES"))
+        );
+        // Too many files, and too deep.
+        let many = tar(&[("a.txt", b"x"), ("b.txt", b"y"), ("c.txt", b"z")]);
+        let (o, _) = result_with(
+            "many.tar",
+            &many,
+            ScanLimits {
+                archive_files: 2,
+                ..ScanLimits::default()
+            },
+        );
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT")
+        );
+        let mut nested = tar(&[("x.txt", b"ssn 536-22-1234")]);
+        for i in 0..3 {
+            nested = tar(&[(&format!("level{i}.tar"), &nested)]);
+        }
+        let (o, _) = result_with(
+            "deep.tar",
+            &nested,
+            ScanLimits {
+                archive_depth: 2,
+                ..ScanLimits::default()
+            },
+        );
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("ARCHIVE_NESTING_LEVEL_OVER_LIMIT")
+        );
+    }
+
+    #[test]
+    fn a_huge_single_line_streams_in_windows() {
+        // 48 MiB on one line with an SSN after its keyword at the very end, read from a
+        // generator (nothing holds the whole line).
+        struct Line {
+            left: usize,
+            tail: &'static [u8],
+        }
+        impl Read for Line {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.left > 0 {
+                    let n = buf.len().min(self.left);
+                    buf[..n].fill(b'a');
+                    buf[n.saturating_sub(1)] = b' ';
+                    self.left -= n;
+                    return Ok(n);
+                }
+                let n = buf.len().min(self.tail.len());
+                buf[..n].copy_from_slice(&self.tail[..n]);
+                self.tail = &self.tail[n..];
+                Ok(n)
+            }
+        }
+        let engine = engine();
+        let o = scan_reader(
+            &engine,
+            "big.log",
+            Line {
+                left: 48 << 20,
+                tail: b" ssn 536-22-1234\n",
+            },
+            None,
+        );
+        assert_eq!(o.status, "COMPLETE");
+        let j = o
+            .detections
+            .unwrap()
+            .judge(&engine, dragnet_detect::RESULT_LOCATION_CAP);
+        let line = &j.sensitive_data[0].detections[0]
+            .occurrences
+            .line_ranges
+            .as_ref()
+            .unwrap()[0];
+        assert_eq!((line.start, line.start_column), (1, (48 << 20) + 6));
+    }
+
+    #[test]
+    fn the_time_limit_cuts_off() {
+        let (o, _) = result_with(
+            "slow.txt",
+            &b"ssn 536-22-1234\n".repeat(100),
+            ScanLimits {
+                time: std::time::Duration::ZERO,
+                ..ScanLimits::default()
+            },
+        );
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("PARTIAL", Some("TIME_CUT_OFF_REACHED"))
+        );
+    }
+
+    #[test]
+    fn binary_and_invalid_utf8() {
+        let (o, _) = result_of("x.dat", b"\x00\x01\x02");
+        assert_eq!(o.reason.as_deref(), Some("UNSUPPORTED_FILE_TYPE_EXCEPTION"));
+        let (o, v) = result_of("notes.txt", b"\xff\xfe ssn 536-22-1234 \xc3\x28\n");
+        assert_eq!(o.status, "COMPLETE");
+        assert_eq!(detections(&v)[0].0, "USA_SOCIAL_SECURITY_NUMBER");
+    }
+}

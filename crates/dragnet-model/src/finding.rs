@@ -440,6 +440,10 @@ pub struct Cell {
     pub column_name: String,
     /// 1-based row, header included.
     pub row: u64,
+    /// dragnet extension, in discovery results only: the archive member holding this
+    /// location (Macie's findings omit member locations, and so do dragnet's).
+    #[serde(default, rename = "fileName", skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 /// A line range: 1-based lines, 1-based start column.
@@ -452,6 +456,9 @@ pub struct Range {
     pub start: u64,
     /// 1-based character offset on the start line.
     pub start_column: u64,
+    /// dragnet extension, in discovery results only: the archive member (see [`Cell`]).
+    #[serde(default, rename = "fileName", skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 /// A record location.
@@ -462,6 +469,9 @@ pub struct Record {
     pub json_path: Option<String>,
     /// 0-based record (JSON Lines: line; JSON: 0).
     pub record_index: u64,
+    /// dragnet extension, in discovery results only: the archive member (see [`Cell`]).
+    #[serde(default, rename = "fileName", skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 /// `result.status`.
@@ -561,6 +571,7 @@ mod tests {
                 column: 1,
                 column_name: "EmpID".into(),
                 row: 2,
+                file_name: None,
             }]),
             ..Default::default()
         };
