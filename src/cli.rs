@@ -176,4 +176,7 @@ pub struct SampleDataArgs {
     /// Random seed (same seed, same bytes).
     #[arg(long, default_value_t = 2020)]
     pub seed: u64,
+    /// Leave out the JSON Lines, log and archive variants under landing/.
+    #[arg(long)]
+    pub csv_only: bool,
 }

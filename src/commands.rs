@@ -414,7 +414,10 @@ fn sample_data(args: SampleDataArgs) -> Result<ExitCode, Exit> {
             anyhow::anyhow!("--scale {}: must be above 0 and at most 1000", args.scale).into(),
         );
     }
-    let written = sample::generate(&args.out, args.scale, args.seed).map_err(Exit::failed)?;
+    let mut written = sample::generate(&args.out, args.scale, args.seed).map_err(Exit::failed)?;
+    if !args.csv_only {
+        written.extend(sample::generate_variants(&args.out, args.seed).map_err(Exit::failed)?);
+    }
     let total: u64 = written.iter().map(|(_, b)| b).sum();
     for (name, bytes) in &written {
         eprintln!("{:>12} bytes  {}", bytes, args.out.join(name).display());

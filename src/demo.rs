@@ -1,6 +1,18 @@
 //! `dragnet demo`: the whole story on the bundled sample, in a work folder. Copy
-//! `sample-data/`, run the one-time job, route findings through `rules.json` (quarantine High
-//! findings, tag Medium ones, send alerts), and say what happened and where everything is.
+//! `sample-data/`, run the published walkthrough's one-time job (the CSV files) and a second
+//! job over `landing/` (JSON Lines, logs, Step Functions events, an archive), route findings
+//! through `rules.json` (quarantine High findings, tag Medium ones, send alerts), and say what
+//! happened and where everything is.
+
+/// The demo's jobs: name, spec (relative to the work folder), output folder.
+const JOBS: &[(&str, &str, &str)] = &[
+    ("synthea-one-time", "jobs/one-time.json", "out"),
+    (
+        "landing-all-formats",
+        "jobs/landing-all-formats.json",
+        "out-landing",
+    ),
+];
 
 use std::fs;
 use std::io::Write;
@@ -84,75 +96,83 @@ fn prepare(workdir: &Path) -> Result<()> {
 pub fn run(workdir: &Path) -> Result<ExitCode, Exit> {
     prepare(workdir)?;
     let config = Config::load(&workdir.join("dragnet.toml"))?;
-    let args = ScanArgs {
-        job: workdir.join("jobs/one-time.json"),
-        identifiers: Vec::new(),
-        allow_lists: Vec::new(),
-        config: None,
-        out: workdir.join("out"),
-        shard: None,
-        name: Some("synthea-one-time".into()),
-        threads: None,
-        no_events: false,
-    };
-    let setup = prepare_scan(&args, &config)?;
     let bus = configured_bus(&config)?.context("the sample config names no rules file")?;
-    let report = execute_scan(&setup, &args.out)?;
-    let routed =
-        route(&bus, &config, setup.store.as_ref(), &report.findings).map_err(Exit::failed)?;
-
     let mut out = std::io::stdout().lock();
     let mut say = |line: String| writeln!(out, "{line}").map_err(anyhow::Error::from);
-    say("dragnet demo: one-time Macie job over the Synthea-format sample bucket".into())?;
-    say(String::new())?;
-    for line in summary_table(&report).lines() {
-        say(format!("  {line}"))?;
+    let mut routed_all = Vec::new();
+    let mut reports = Vec::new();
+    for (name, spec, out_dir) in JOBS {
+        let args = ScanArgs {
+            job: workdir.join(spec),
+            identifiers: Vec::new(),
+            allow_lists: Vec::new(),
+            config: None,
+            out: workdir.join(out_dir),
+            shard: None,
+            name: Some(name.to_string()),
+            threads: None,
+            no_events: false,
+        };
+        let setup = prepare_scan(&args, &config)?;
+        let report = execute_scan(&setup, &args.out)?;
+        let routed =
+            route(&bus, &config, setup.store.as_ref(), &report.findings).map_err(Exit::failed)?;
+        say(format!("Job {name} ({spec}):"))?;
+        for line in summary_table(&report).lines() {
+            say(format!("  {line}"))?;
+        }
+        say(format!("  findings: {}", report.findings_path.display()))?;
+        say(format!(
+            "  discovery results: {}",
+            args.out.join("results").display()
+        ))?;
+        say(format!("  job record: {}", report.job_path.display()))?;
+        say(String::new())?;
+        routed_all.push(routed);
+        reports.push(report);
     }
-    say(String::new())?;
+    let quarantined: Vec<&(String, String)> = routed_all
+        .iter()
+        .flat_map(|r| &r.actions.quarantined)
+        .collect();
+    let tagged: Vec<&(String, String)> =
+        routed_all.iter().flat_map(|r| &r.actions.tagged).collect();
+    let alerts: usize = routed_all.iter().map(|r| r.actions.alerts).sum();
     say(format!(
         "Quarantined (High findings, copied, verified, then deleted): {}",
-        routed.actions.quarantined.len()
+        quarantined.len()
     ))?;
-    for (from, to) in &routed.actions.quarantined {
+    for (from, to) in &quarantined {
         say(format!("  {from} -> {to}"))?;
     }
     say(format!(
         "Tagged in place (Medium findings): {}",
-        routed.actions.tagged.len()
+        tagged.len()
     ))?;
-    for (object, tag) in &routed.actions.tagged {
+    for (object, tag) in &tagged {
         say(format!("  {object} ({tag})"))?;
     }
     say(format!(
-        "Alerts sent: {} (email and SMS texts in {})",
-        routed.actions.alerts,
+        "Alerts sent: {alerts} (email and SMS texts in {})",
         config.alerts.outbox.display()
     ))?;
-    let failed = routed.failed().len();
+    let failed: usize = routed_all.iter().map(|r| r.failed().len()).sum();
     if failed > 0 {
         say(format!(
             "Failed deliveries: {failed} (events in {})",
             config.events.dead_letter.display()
         ))?;
     }
-    say(String::new())?;
     say(format!(
-        "Findings:          {}",
-        report.findings_path.display()
-    ))?;
-    say(format!(
-        "Discovery results: {}",
-        workdir.join("out/results").display()
-    ))?;
-    say(format!("Job record:        {}", report.job_path.display()))?;
-    say(format!(
-        "Isolation bucket:  {}",
+        "Isolation bucket: {}",
         config.store.root.join(&config.quarantine.bucket).display()
     ))?;
-    say(format!(
-        "Rules:             {}",
-        workdir.join("rules.json").display()
-    ))?;
-    bucket_errors(&report)?;
-    delivery_failures(Some(&routed), &config)
+    say(format!("Rules: {}", workdir.join("rules.json").display()))?;
+    for report in &reports {
+        bucket_errors(report)?;
+    }
+    for routed in &routed_all {
+        delivery_failures(Some(routed), &config)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -585,6 +585,115 @@ fn write_row(
     }
 }
 
+/// Writes format variants of the generated patients under `out/landing/`, read back from
+/// `out/patients.csv` so every format tells the same story: `patients.jsonl` (JSON Lines with
+/// nested name, address and contact), `app.log` (application log lines),
+/// `sfn-executions.jsonl` (Step Functions Express execution events whose `input` is a JSON
+/// string) and `exports/patients-2020.tar.gz` (an archive of two CSV files).
+pub fn generate_variants(out: &Path, seed: u64) -> io::Result<Vec<(String, u64)>> {
+    let landing = out.join("landing");
+    fs::create_dir_all(landing.join("exports"))?;
+    let patients = fs::read_to_string(out.join("patients.csv"))?;
+    let mut rows = patients.lines();
+    let header: Vec<&str> = rows.next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(0);
+    let (id, birth, ssn, drivers, passport, first, last, address, city, zip) = (
+        col("Id"),
+        col("BIRTHDATE"),
+        col("SSN"),
+        col("DRIVERS"),
+        col("PASSPORT"),
+        col("FIRST"),
+        col("LAST"),
+        col("ADDRESS"),
+        col("CITY"),
+        col("ZIP"),
+    );
+    let mut rng = Rng(seed ^ 0x5eed);
+    let mut jsonl = BufWriter::new(File::create(landing.join("patients.jsonl"))?);
+    let mut log = BufWriter::new(File::create(landing.join("app.log"))?);
+    let mut sfn = BufWriter::new(File::create(landing.join("sfn-executions.jsonl"))?);
+    for (i, line) in rows.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let plain = |s: &str| {
+            s.trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_lowercase()
+                .replace(' ', ".")
+        };
+        let email = format!("{}.{}@example.com", plain(f[first]), plain(f[last]));
+        let phone = format!("617-555-{:04}", 100 + rng.below(9000));
+        let ip = format!("203.0.113.{}", 1 + rng.below(254));
+        let name = format!("{} {}", f[first], f[last]);
+        let record = serde_json::json!({
+            "id": f[id],
+            "name": {"first": f[first], "last": f[last]},
+            "birthDate": f[birth],
+            "ssn": f[ssn],
+            "driversLicense": f[drivers],
+            "passport": f[passport],
+            "address": {"line": f[address], "city": f[city], "state": "MA", "postalCode": f[zip]},
+            "contact": {"email": email, "phone": phone},
+        });
+        writeln!(jsonl, "{record}")?;
+        writeln!(
+            log,
+            "2020-04-{:02}T{:02}:{:02}:00Z INFO portal login ok user={email} from {ip} session={}",
+            1 + i % 28,
+            rng.below(24),
+            rng.below(60),
+            rng.uuid()
+        )?;
+        writeln!(
+            log,
+            "2020-04-{:02}T{:02}:{:02}:01Z DEBUG rendered dashboard widgets=12 elapsed_ms={}",
+            1 + i % 28,
+            rng.below(24),
+            rng.below(60),
+            rng.below(900)
+        )?;
+        let input = serde_json::json!({"name": name, "address": format!("{}, {}, MA {}", f[address], f[city], f[zip]), "email": email, "order-id": format!("ORD-{}", rng.digits(8))});
+        let event = serde_json::json!({
+            "id": format!("{}", i + 1),
+            "type": "ExecutionStarted",
+            "details": {"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": "arn:aws:iam::111222333444:role/checkout"},
+            "previous_event_id": "0",
+            "event_timestamp": format!("1585{:09}", rng.below(1_000_000_000)),
+            "execution_arn": format!("arn:aws:states:us-east-1:111222333444:express:checkout:{}", rng.uuid()),
+        });
+        writeln!(sfn, "{event}")?;
+    }
+    jsonl.flush()?;
+    log.flush()?;
+    sfn.flush()?;
+    let archive = landing.join("exports/patients-2020.tar.gz");
+    let gz = flate2::write::GzEncoder::new(File::create(&archive)?, flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for name in ["patients.csv", "allergies.csv"] {
+        // Fixed header fields (no mtime, owner or mode from this machine): same seed, same bytes.
+        let data = fs::read(out.join(name))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_585_699_200);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("export/{name}"), &data[..])?;
+    }
+    tar.into_inner()?.finish()?;
+    let mut written = Vec::new();
+    for name in [
+        "patients.jsonl",
+        "app.log",
+        "sfn-executions.jsonl",
+        "exports/patients-2020.tar.gz",
+    ] {
+        written.push((
+            format!("landing/{name}"),
+            fs::metadata(landing.join(name))?.len(),
+        ));
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,6 +718,24 @@ mod tests {
                 assert_eq!(line.split(',').count(), columns, "{name}: {line}");
             }
         }
+        let variants = generate_variants(a.path(), 7).unwrap();
+        assert_eq!(variants.len(), 4);
+        assert_eq!(variants, generate_variants(b.path(), 7).unwrap());
+        assert_eq!(
+            fs::read(a.path().join("landing/exports/patients-2020.tar.gz")).unwrap(),
+            fs::read(b.path().join("landing/exports/patients-2020.tar.gz")).unwrap()
+        );
+        let jsonl = fs::read_to_string(a.path().join("landing/patients.jsonl")).unwrap();
+        let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+        assert!(first["contact"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@example.com"));
+        let sfn = fs::read_to_string(a.path().join("landing/sfn-executions.jsonl")).unwrap();
+        let event: serde_json::Value = serde_json::from_str(sfn.lines().next().unwrap()).unwrap();
+        let input: serde_json::Value =
+            serde_json::from_str(event["details"]["input"].as_str().unwrap()).unwrap();
+        assert!(input["order-id"].as_str().unwrap().starts_with("ORD-"));
         let patients = fs::read_to_string(a.path().join("patients.csv")).unwrap();
         let row = patients.lines().nth(1).unwrap();
         assert!(row.split(',').nth(3).unwrap().starts_with("999-"));

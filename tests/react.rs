@@ -86,11 +86,52 @@ fn assert_demo_outcome(work: &Path, stdout: &str) {
         .unwrap();
         assert_eq!(attrs["tags"]["dragnet-sensitivity"], "medium", "{key}");
     }
-    // Alerts: one SMS per High finding with the walkthrough's text, one email per other.
+    // The second job reads JSON Lines, a log, Step Functions events and an archive under
+    // landing/: every one is High and moved.
+    let landing = jsonl(&work.join("out-landing/findings.jsonl"));
+    let landing_high = high_keys(&landing);
+    assert_eq!(
+        landing_high,
+        vec![
+            "landing/app.log",
+            "landing/exports/patients-2020.tar.gz",
+            "landing/patients.jsonl",
+            "landing/sfn-executions.jsonl"
+        ]
+    );
+    let mimes: Vec<&str> = landing
+        .iter()
+        .map(|f| {
+            f["classificationDetails"]["result"]["mimeType"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        mimes,
+        vec![
+            "text/plain",
+            "application/gzip",
+            "application/x-ndjson",
+            "application/x-ndjson"
+        ]
+    );
+    for key in &landing_high {
+        assert!(
+            !work.join(SOURCE).join(key).exists(),
+            "{key} still in the source bucket"
+        );
+        assert_eq!(
+            fs::read(work.join(ISOLATION).join(key)).unwrap(),
+            fs::read(sample.join(key)).unwrap(),
+            "{key}"
+        );
+    }
+    // Alerts: one SMS per High finding (the walkthrough's text), one email per other finding.
     let alerts = jsonl(&work.join("alerts.jsonl"));
-    assert_eq!(alerts.len(), 15);
+    assert_eq!(alerts.len(), 19);
     let sms: Vec<&serde_json::Value> = alerts.iter().filter(|a| a["protocol"] == "sms").collect();
-    assert_eq!(sms.len(), 3);
+    assert_eq!(sms.len(), 7);
     let job_id = findings[0]["classificationDetails"]["jobId"]
         .as_str()
         .unwrap();
@@ -104,14 +145,14 @@ fn assert_demo_outcome(work: &Path, stdout: &str) {
     );
     assert!(!work.join("dead-letter.jsonl").exists(), "nothing failed");
     assert!(
-        stdout.contains("Quarantined (High findings, copied, verified, then deleted): 3"),
+        stdout.contains("Quarantined (High findings, copied, verified, then deleted): 7"),
         "{stdout}"
     );
     assert!(
         stdout.contains("Tagged in place (Medium findings): 12"),
         "{stdout}"
     );
-    assert!(stdout.contains("Alerts sent: 15"), "{stdout}");
+    assert!(stdout.contains("Alerts sent: 19"), "{stdout}");
 }
 
 #[test]
