@@ -365,3 +365,52 @@ fn ssm_bucket_names_resolve_from_parameters() {
     let o = dragnet(work.path(), &["scan", "--job", "job.json"]);
     expect_failure(&o, 2, "SSM parameter \"/missing\" is not defined");
 }
+
+#[test]
+fn classify_reads_every_landing_format() {
+    let landing = repo().join("sample-data/buckets/synthea-data-111222333444-us-east-1/landing");
+    for (file, mime, detection, location) in [
+        (
+            "patients.jsonl",
+            "application/x-ndjson",
+            "EMAIL_ADDRESS",
+            "records",
+        ),
+        (
+            "sfn-executions.jsonl",
+            "application/x-ndjson",
+            "NAME",
+            "records",
+        ),
+        ("app.log", "text/plain", "IP_ADDRESS", "lineRanges"),
+        (
+            "exports/patients-2020.tar.gz",
+            "application/gzip",
+            "DATE_OF_BIRTH",
+            "cells",
+        ),
+    ] {
+        let o = dragnet(&landing, &["classify", file]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let r = stdout_json(&o);
+        let result = &r["classificationDetails"]["result"];
+        assert_eq!(result["mimeType"], mime, "{file}");
+        let detections: Vec<&serde_json::Value> = result["sensitiveData"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["detections"].as_array().unwrap())
+            .collect();
+        let d = detections
+            .iter()
+            .find(|d| d["type"] == detection)
+            .unwrap_or_else(|| panic!("{file}: no {detection}"));
+        assert!(
+            d["occurrences"][location]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{file}: {}",
+            d["occurrences"]
+        );
+    }
+}

@@ -19,6 +19,10 @@ pub enum Format {
     Zip,
     /// A tar archive.
     Tar,
+    /// Apache Parquet (records by row; columns and nested fields as paths).
+    Parquet,
+    /// Apache Avro object container file.
+    Avro,
 }
 
 impl Format {
@@ -33,6 +37,8 @@ impl Format {
             Format::Gzip => "application/gzip",
             Format::Zip => "application/zip",
             Format::Tar => "application/x-tar",
+            Format::Parquet => "application/vnd.apache.parquet",
+            Format::Avro => "application/avro",
         }
     }
 
@@ -91,6 +97,12 @@ pub fn detect_format(key: &str, head: &[u8]) -> Result<Format, UnsupportedReason
     }
     if head.len() > 262 && &head[257..262] == b"ustar" {
         return Ok(Format::Tar);
+    }
+    if head.starts_with(b"PAR1") {
+        return Ok(Format::Parquet);
+    }
+    if head.starts_with(b"Obj\x01") {
+        return Ok(Format::Avro);
     }
     if head.contains(&0) {
         return Err(UnsupportedReason::UnsupportedFileType);
@@ -179,6 +191,11 @@ mod tests {
         assert_eq!(decompressed_name("b.TGZ"), "b.tar");
         assert_eq!(max_size_for_extension("zip"), Some(8_000_000_000));
         assert_eq!(max_size_for_extension("png"), None);
+        assert_eq!(
+            detect_format("t.parquet", b"PAR1\x15\x04"),
+            Ok(Format::Parquet)
+        );
+        assert_eq!(detect_format("t", b"Obj\x01\x04"), Ok(Format::Avro));
         assert_eq!(extension("dir.d/file"), "");
         assert_eq!(extension(".hidden"), "");
         assert_eq!(extension("x/y.tar.gz"), "gz");
@@ -195,7 +212,7 @@ pub fn is_supported_extension(ext: &str) -> bool {
 pub fn max_size_for_extension(ext: &str) -> Option<u64> {
     const GB: u64 = 1_000_000_000;
     match ext.to_ascii_lowercase().as_str() {
-        "gz" | "gzip" | "tgz" | "zip" => Some(8 * GB),
+        "gz" | "gzip" | "tgz" | "zip" | "parquet" | "avro" => Some(8 * GB),
         "tar" | "csv" | "tsv" | "tab" | "json" | "jsonl" | "ndjson" | "" => Some(20 * GB),
         e if TEXT_EXTENSIONS.contains(&e) => Some(20 * GB),
         _ => None,

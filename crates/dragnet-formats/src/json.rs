@@ -32,6 +32,31 @@ pub struct JsonPath {
 }
 
 impl JsonPath {
+    /// Appends a member name (readers of other record formats build paths with it).
+    pub fn push_key(&mut self, key: &str) {
+        self.segments.push(Segment::Key(key.to_string()));
+    }
+
+    /// Appends an array index.
+    pub fn push_index(&mut self, index: u64) {
+        self.segments.push(Segment::Index(index));
+    }
+
+    /// Removes the last step.
+    pub fn pop(&mut self) {
+        self.segments.pop();
+    }
+
+    /// Steps in the path.
+    pub fn len(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// True for the record itself (`$`).
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
     /// The object keys along the path (the keyword context of the value).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {

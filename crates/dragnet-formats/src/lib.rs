@@ -8,11 +8,17 @@
 //! and matches across a window edge are still found (up to [`OVERLAP`] bytes long).
 #![warn(missing_docs)]
 
+mod columnar;
 mod delimited;
 mod detect;
 mod json;
 mod text;
 
+#[cfg(feature = "avro")]
+pub use columnar::read_avro;
+#[cfg(feature = "parquet")]
+pub use columnar::read_parquet;
+pub use columnar::{ColumnarError, ColumnarSummary};
 pub use delimited::{read_delimited, CellVisitor, DelimitedSummary};
 pub use detect::{
     decompressed_name, detect_format, extension, is_supported_extension, max_size_for_extension,

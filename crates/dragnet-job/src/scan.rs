@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use dragnet_detect::{Engine, Hit, Location, ObjectDetections, Place, Qualification};
 use dragnet_formats::{
-    decompressed_name, detect_format, read_delimited, read_json, read_lines, CellVisitor, Format,
-    JsonError, JsonPath, LineVisitor, RecordVisitor,
+    decompressed_name, detect_format, read_delimited, read_json, read_lines, CellVisitor,
+    ColumnarError, Format, JsonError, JsonPath, LineVisitor, RecordVisitor,
 };
 use dragnet_model::ids::hex;
 use md5::{Digest, Md5};
@@ -353,6 +353,7 @@ impl Scan<'_> {
                     Err((_, stop)) => Err(stop),
                 }
             }
+            Format::Parquet | Format::Avro => self.columnar(format, member.clone(), &mut input),
             Format::Tar => self.tar(name, member.as_deref(), &mut input, depth),
             Format::Zip => self.zip(name, member.as_deref(), &mut input, depth),
         };
@@ -492,6 +493,43 @@ impl Scan<'_> {
             self.member(Self::member_name(parent, &name), size, &mut file, depth)?;
         }
         Ok(())
+    }
+
+    /// Parquet and Avro (each behind a cargo feature; without it the object is unsupported).
+    fn columnar(
+        &mut self,
+        format: Format,
+        member: Option<Arc<str>>,
+        input: &mut dyn Read,
+    ) -> Result<(), Stop> {
+        let mut visitor = RecordScan {
+            scan: self,
+            member,
+            sensitive_keys: Vec::new(),
+        };
+        let result: Result<dragnet_formats::ColumnarSummary, ColumnarError> = match format {
+            #[cfg(feature = "parquet")]
+            Format::Parquet => dragnet_formats::read_parquet(input, &mut visitor),
+            #[cfg(feature = "avro")]
+            Format::Avro => dragnet_formats::read_avro(input, &mut visitor),
+            _ => {
+                let _ = (&mut visitor, input);
+                Err(ColumnarError::Unsupported)
+            }
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(ColumnarError::Io(e)) => Err(Stop::Partial(io_reason(&e))),
+            Err(ColumnarError::Unsupported) => Err(Stop::Skip("UNSUPPORTED_FILE_TYPE_EXCEPTION")),
+            Err(ColumnarError::Unreadable(message)) => {
+                tracing::warn!(error = %message, "columnar file cannot be opened");
+                Err(Stop::Skip("UNABLE_TO_PARSE_FILE"))
+            }
+            Err(ColumnarError::Broken { message, .. }) => {
+                tracing::warn!(error = %message, "columnar file broke part-way; earlier records are reported");
+                Err(Stop::Partial("UNABLE_TO_PARSE_FILE".into()))
+            }
+        }
     }
 
     fn scan_unit(

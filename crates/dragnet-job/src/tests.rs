@@ -806,4 +806,136 @@ mod formats {
         assert_eq!(o.status, "COMPLETE");
         assert_eq!(detections(&v)[0].0, "USA_SOCIAL_SECURITY_NUMBER");
     }
+
+    #[cfg(feature = "parquet")]
+    fn parquet_file() -> Vec<u8> {
+        use parquet::data_type::{ByteArray, ByteArrayType};
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        let schema = parquet::schema::parser::parse_message_type(
+            "message person { required binary ssn (UTF8); required group contact { required binary email (UTF8); } }",
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        let mut writer = SerializedFileWriter::new(
+            &mut buf,
+            std::sync::Arc::new(schema),
+            std::sync::Arc::new(WriterProperties::builder().build()),
+        )
+        .unwrap();
+        let mut rg = writer.next_row_group().unwrap();
+        let columns = [
+            ["536-22-1234", "536-22-1235"],
+            ["jane@example.com", "john@example.com"],
+        ];
+        let mut i = 0;
+        while let Some(mut col) = rg.next_column().unwrap() {
+            let values: Vec<ByteArray> = columns[i].iter().map(|v| ByteArray::from(*v)).collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            col.close().unwrap();
+            i += 1;
+        }
+        rg.close().unwrap();
+        writer.close().unwrap();
+        buf
+    }
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn parquet_rows_and_columns() {
+        let (o, v) = result_of("people.parquet", &parquet_file());
+        assert_eq!(
+            (o.status, o.mime_type.as_str()),
+            ("COMPLETE", "application/vnd.apache.parquet"),
+            "{:?}",
+            o.reason
+        );
+        let d = detections(&v);
+        let ssn = d
+            .iter()
+            .find(|(t, _)| t == "USA_SOCIAL_SECURITY_NUMBER")
+            .expect("the ssn column name is the keyword");
+        assert_eq!(
+            ssn.1["records"],
+            serde_json::json!([{"jsonPath": "$.ssn", "recordIndex": 0}, {"jsonPath": "$.ssn", "recordIndex": 1}])
+        );
+        let email = d.iter().find(|(t, _)| t == "EMAIL_ADDRESS").unwrap();
+        assert_eq!(
+            email.1["records"][1],
+            serde_json::json!({"jsonPath": "$.contact.email", "recordIndex": 1})
+        );
+    }
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn a_corrupt_parquet_footer_is_unparseable_not_a_crash() {
+        let mut bytes = parquet_file();
+        let n = bytes.len();
+        bytes[n - 8..n - 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let (o, _) = result_of("people.parquet", &bytes);
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("SKIPPED", Some("UNABLE_TO_PARSE_FILE"))
+        );
+        let (o, _) = result_of("empty.parquet", b"PAR1");
+        assert_eq!(o.status, "SKIPPED");
+    }
+
+    #[cfg(feature = "avro")]
+    fn avro_file(records: usize) -> Vec<u8> {
+        use apache_avro::types::{Record, Value};
+        let schema = apache_avro::Schema::parse_str(
+            r#"{"type":"record","name":"person","fields":[{"name":"ssn","type":"string"},{"name":"contact","type":{"type":"record","name":"contact","fields":[{"name":"email","type":"string"}]}},{"name":"visits","type":{"type":"array","items":"long"}}]}"#,
+        )
+        .unwrap();
+        let mut w = apache_avro::Writer::new(&schema, Vec::new());
+        for i in 0..records {
+            let mut r = Record::new(w.schema()).unwrap();
+            r.put("ssn", format!("536-22-{:04}", 1000 + i));
+            r.put(
+                "contact",
+                Value::Record(vec![(
+                    "email".into(),
+                    Value::String(format!("u{i}@example.com")),
+                )]),
+            );
+            r.put("visits", Value::Array(vec![Value::Long(3)]));
+            w.append(r).unwrap();
+            w.flush().unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[cfg(feature = "avro")]
+    #[test]
+    fn avro_records_stream() {
+        let (o, v) = result_of("people.avro", &avro_file(3));
+        assert_eq!(
+            (o.status, o.mime_type.as_str()),
+            ("COMPLETE", "application/avro")
+        );
+        let d = detections(&v);
+        let ssn = d
+            .iter()
+            .find(|(t, _)| t == "USA_SOCIAL_SECURITY_NUMBER")
+            .unwrap();
+        assert_eq!(
+            ssn.1["records"][2],
+            serde_json::json!({"jsonPath": "$.ssn", "recordIndex": 2})
+        );
+        let email = d.iter().find(|(t, _)| t == "EMAIL_ADDRESS").unwrap();
+        assert_eq!(email.1["records"][0]["jsonPath"], "$.contact.email");
+        // Cut in the middle of the last block: earlier records stand, PARTIAL.
+        let full = avro_file(50);
+        let (o, v) = result_of("people.avro", &full[..full.len() - 20]);
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("PARTIAL", Some("UNABLE_TO_PARSE_FILE"))
+        );
+        assert!(!detections(&v).is_empty());
+        let (o, _) = result_of("bad.avro", b"Obj\x01garbage");
+        assert_eq!(o.status, "SKIPPED");
+    }
 }
