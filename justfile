@@ -18,3 +18,11 @@ lint:
 sample-data:
     rm -rf sample-data/buckets/synthea-data-111222333444-us-east-1
     cargo run --release -- sample-data --scale 0.1 --out sample-data/buckets/synthea-data-111222333444-us-east-1
+
+# End-to-end benchmark (MB/s, objects/s, CPU, peak RSS, next to ripgrep); writes bench/results/.
+bench *ARGS:
+    python3 bench/run.py {{ARGS}}
+
+# Engine micro-benchmarks (criterion).
+bench-engine:
+    cargo bench -p dragnet-detect --bench engine

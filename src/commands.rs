@@ -214,7 +214,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
     } else {
         args.file.to_string_lossy().into_owned()
     };
-    let (body, meta): (Box<dyn Read>, ObjectMeta) = if stdin {
+    let (body, meta): (Box<dyn Read + Send>, ObjectMeta) = if stdin {
         let meta = ObjectMeta {
             key: key.clone(),
             size: 0,
@@ -223,7 +223,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
             storage_class: "STANDARD".into(),
             version_id: None,
         };
-        (Box::new(io::stdin().lock()), meta)
+        (Box::new(io::stdin()), meta)
     } else {
         let file = std::fs::File::open(&args.file)
             .with_context(|| format!("opening {}", args.file.display()))?;

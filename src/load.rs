@@ -43,11 +43,21 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {what} {}", path.display()))
 }
 
+/// The files without repeats (the config and the command line may name the same file).
+fn distinct(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut seen = BTreeSet::new();
+    files
+        .iter()
+        .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())))
+        .cloned()
+        .collect()
+}
+
 /// Custom identifiers from every file (config's, then the command line's); ids must be
 /// unique across files.
 pub fn custom_identifiers(files: &[PathBuf]) -> Result<Vec<CustomDataIdentifier>> {
     let mut all: Vec<CustomDataIdentifier> = Vec::new();
-    for path in files {
+    for path in &distinct(files) {
         let text = read_text(path, "custom identifier file")?;
         let list = parse_custom_identifiers(&text)
             .with_context(|| format!("custom identifier file {}", path.display()))?;
@@ -72,7 +82,7 @@ pub fn allow_lists(
     store: &dyn ObjectStore,
 ) -> Result<Vec<(AllowList, AllowSource)>> {
     let mut out: Vec<(AllowList, AllowSource)> = Vec::new();
-    for path in files {
+    for path in &distinct(files) {
         let text = read_text(path, "allow list file")?;
         let lists = parse_allow_lists(&text)
             .with_context(|| format!("allow list file {}", path.display()))?;

@@ -45,12 +45,27 @@ impl<E: Into<anyhow::Error>> From<E> for Exit {
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.verbose);
-    match commands::run(args) {
+    let code = match commands::run(args) {
         Ok(code) => code,
         Err(Exit { code, error }) => {
             eprintln!("error: {error:#}");
             ExitCode::from(code)
         }
+    };
+    report_peak_rss();
+    code
+}
+
+/// With `DRAGNET_REPORT_PEAK_RSS` set, prints this process's peak resident memory (Linux
+/// `VmHWM`) on stderr, for the benchmark harness: a parent's `ru_maxrss` is not reliable,
+/// because Linux carries the high-water mark of the forking process across `exec`.
+fn report_peak_rss() {
+    if std::env::var_os("DRAGNET_REPORT_PEAK_RSS").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
+        eprintln!("dragnet-peak-rss-kb: {}", kb.trim().trim_end_matches(" kB"));
     }
 }
 

@@ -2,16 +2,21 @@
 //! text line, a JSON value) and reports where each one matched.
 //!
 //! Pure and synchronous: no I/O, no async, no allocation per unit beyond the output.
-//! One `RegexSet` pass tells which identifiers can match a unit at all; only those run their
-//! own regex, keyword check and validator.
+//! Each column or path gets a plan once: one multi-pattern pass over a unit runs every pattern
+//! that needs no keyword there; keyword-gated identifiers run only when an Aho-Corasick pass
+//! finds one of their keywords in the unit; only the patterns that matched run their own
+//! regex, keyword distance check and validator.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use dragnet_model::identifiers::SeverityThreshold;
 use dragnet_model::{Category, CustomDataIdentifier, SeverityLevel};
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::{meta, Input, PatternSet};
 
 use crate::allow::AllowMatcher;
 use crate::catalog::{ManagedIdentifier, PatternKind, MANAGED_KEYWORD_DISTANCE};
@@ -112,10 +117,12 @@ pub enum EngineError {
     TooLarge(String),
 }
 
-/// Which identifiers a column or field name qualifies (its keywords are in the name).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Which identifiers a column or field name qualifies (its keywords are in the name), and
+/// the scan plan that follows from it, decided once per column or path.
+#[derive(Debug, Clone, Default)]
 pub struct Qualification {
-    qualified: Vec<bool>,
+    qualified: Arc<[bool]>,
+    plan: Option<Arc<ScanPlan>>,
 }
 
 impl Qualification {
@@ -123,6 +130,22 @@ impl Qualification {
     pub fn contains(&self, i: usize) -> bool {
         self.qualified.get(i).copied().unwrap_or(false)
     }
+}
+
+/// What runs over the units of one column or path.
+#[derive(Debug)]
+struct ScanPlan {
+    /// One multi-pattern pass over the unit: every pattern that needs no keyword in the unit
+    /// (always-on patterns, and keyword patterns whose keyword is in the column name).
+    set: Option<meta::Regex>,
+    /// `(identifier, pattern)` of each pattern of `set`, by pattern id.
+    set_owner: Vec<(usize, usize)>,
+    /// Whole-value patterns of qualified identifiers.
+    whole_value: Vec<(usize, usize)>,
+    /// Identifiers whose keyword patterns run only when one of their keywords is in the unit.
+    gated: Vec<usize>,
+    /// Shortest unit any pattern of `set` can match (shorter units skip the pass).
+    min_len: usize,
 }
 
 /// The compiled set of identifiers a job runs.
@@ -134,11 +157,85 @@ pub struct Engine {
 #[derive(Debug)]
 struct Inner {
     identifiers: Vec<CompiledIdentifier>,
-    set: RegexSet,
-    set_owner: Vec<(usize, usize)>,
     keyword_ac: Option<AhoCorasick>,
     keyword_owner: Vec<(usize, Vec<u8>)>,
     allow: AllowMatcher,
+    /// The plan for free text (nothing qualified).
+    default_plan: Arc<ScanPlan>,
+    /// Plans by qualification, built on first use.
+    plans: Mutex<HashMap<Arc<[bool]>, Arc<ScanPlan>>>,
+}
+
+/// Per-thread buffers, so scanning a unit allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    patterns: Option<PatternSet>,
+    keyword_ends: Vec<(usize, usize)>,
+    ends: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+fn build_plan(
+    identifiers: &[CompiledIdentifier],
+    qualified: &[bool],
+) -> Result<ScanPlan, EngineError> {
+    let mut plan = ScanPlan {
+        set: None,
+        set_owner: Vec::new(),
+        whole_value: Vec::new(),
+        gated: Vec::new(),
+        min_len: 0,
+    };
+    let mut patterns = Vec::new();
+    for (i, ident) in identifiers.iter().enumerate() {
+        let q = qualified.get(i).copied().unwrap_or(false);
+        let mut gated = false;
+        for (j, p) in ident.patterns.iter().enumerate() {
+            match (p.kind, q) {
+                (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true) => {
+                    patterns.push(p.regex.as_str().to_string());
+                    plan.set_owner.push((i, j));
+                }
+                (PatternKind::NeedsKeyword, false) => gated = true,
+                (PatternKind::WholeValueInKeywordColumn, true) => plan.whole_value.push((i, j)),
+                (PatternKind::WholeValueInKeywordColumn, false) => {}
+            }
+        }
+        if gated {
+            plan.gated.push(i);
+        }
+    }
+    if !patterns.is_empty() {
+        let set = meta::Regex::builder()
+            .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+            .configure(
+                meta::Config::new()
+                    .match_kind(regex_automata::MatchKind::All)
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(64 << 20))
+                    .hybrid_cache_capacity(8 << 20),
+            )
+            .build_many(&patterns)
+            .map_err(|e| EngineError::TooLarge(e.to_string()))?;
+        plan.min_len = patterns
+            .iter()
+            .map(|p| {
+                regex_syntax::ParserBuilder::new()
+                    .utf8(false)
+                    .build()
+                    .parse(p)
+                    .ok()
+                    .and_then(|hir| hir.properties().minimum_len())
+                    .unwrap_or(0)
+            })
+            .min()
+            .unwrap_or(0);
+        plan.set = Some(set);
+    }
+    Ok(plan)
 }
 
 impl Engine {
@@ -221,20 +318,15 @@ impl Engine {
         custom: &[CustomDataIdentifier],
         allow: AllowMatcher,
     ) -> Result<Self, EngineError> {
-        let mut set_patterns = Vec::new();
-        let mut set_owner = Vec::new();
-        for (i, ident) in identifiers.iter().enumerate() {
-            for (j, p) in ident.patterns.iter().enumerate() {
-                set_patterns.push(p.regex.as_str().to_string());
-                set_owner.push((i, j));
-            }
-        }
-        let set = RegexSetBuilder::new(&set_patterns)
-            .size_limit(64 * (1 << 20))
-            .dfa_size_limit(64 * (1 << 20))
-            .build()
-            .map_err(|e| EngineError::TooLarge(e.to_string()))?;
-        // Free-text keywords: every keyword of every identifier, matched case-insensitively.
+        // The plan with every identifier qualified holds every pattern any plan can hold:
+        // if it compiles, every plan does.
+        let all: Vec<bool> = vec![true; identifiers.len()];
+        build_plan(&identifiers, &all)?;
+        let default_plan = Arc::new(build_plan(&identifiers, &[])?);
+        // In-unit keywords matter only to identifiers with keyword-gated patterns (NAME's and
+        // ADDRESS's keywords only qualify column names). Leftmost-longest matching lets the
+        // automaton use its prefilter; where keywords overlap, the longest counts (it ends
+        // later, so nothing within the distance is lost).
         let mut keyword_owner = Vec::new();
         let mut keyword_texts = Vec::new();
         let raw_keywords = managed
@@ -242,6 +334,13 @@ impl Engine {
             .map(|m| m.keywords.iter().map(|k| k.to_string()).collect::<Vec<_>>())
             .chain(custom.iter().map(|c| c.keywords.clone()));
         for (i, kws) in raw_keywords.enumerate() {
+            if !identifiers[i]
+                .patterns
+                .iter()
+                .any(|p| p.kind == PatternKind::NeedsKeyword)
+            {
+                continue;
+            }
             for k in kws {
                 keyword_owner.push((i, k.to_lowercase().into_bytes()));
                 keyword_texts.push(k.to_lowercase());
@@ -253,7 +352,7 @@ impl Engine {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
                     .build(&keyword_texts)
                     .map_err(|e| EngineError::TooLarge(e.to_string()))?,
             )
@@ -261,11 +360,11 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 identifiers,
-                set,
-                set_owner,
                 keyword_ac,
                 keyword_owner,
                 allow,
+                default_plan,
+                plans: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -286,23 +385,42 @@ impl Engine {
     }
 
     /// Which identifiers the given names (a column header, or the elements of a JSON path)
-    /// qualify: those with a keyword in any of the names.
+    /// qualify: those with a keyword in any of the names. The scan plan for units under these
+    /// names is built once here (and cached), not per unit.
     pub fn qualify(&self, names: &[&str]) -> Qualification {
         let prepared: Vec<(String, Vec<String>)> =
             names.iter().map(|n| (fold(n), name_tokens(n))).collect();
-        Qualification {
-            qualified: self
-                .inner
-                .identifiers
-                .iter()
-                .map(|ident| {
-                    ident.folded_keywords.iter().any(|k| {
-                        prepared
-                            .iter()
-                            .any(|(folded, tokens)| name_holds_keyword(folded, tokens, k))
-                    })
+        let qualified: Arc<[bool]> = self
+            .inner
+            .identifiers
+            .iter()
+            .map(|ident| {
+                ident.folded_keywords.iter().any(|k| {
+                    prepared
+                        .iter()
+                        .any(|(folded, tokens)| name_holds_keyword(folded, tokens, k))
                 })
-                .collect(),
+            })
+            .collect();
+        if !qualified.iter().any(|q| *q) {
+            return Qualification {
+                qualified,
+                plan: Some(self.inner.default_plan.clone()),
+            };
+        }
+        let mut plans = self.inner.plans.lock().unwrap_or_else(|p| p.into_inner());
+        let plan =
+            plans
+                .entry(qualified.clone())
+                .or_insert_with(|| {
+                    Arc::new(build_plan(&self.inner.identifiers, &qualified).expect(
+                        "a subset of patterns that compiled together at construction compiles",
+                    ))
+                })
+                .clone();
+        Qualification {
+            qualified,
+            plan: Some(plan),
         }
     }
 
@@ -318,91 +436,143 @@ impl Engine {
         skip_before: usize,
         out: &mut Vec<Hit>,
     ) {
-        let inner = &*self.inner;
         if text.is_empty() {
             return;
         }
-        let candidates = inner.set.matches(text);
-        if !candidates.matched_any() {
-            return;
-        }
+        let plan = qualification
+            .plan
+            .as_ref()
+            .unwrap_or(&self.inner.default_plan);
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            self.scan_with(plan, text, skip_before, out, &mut scratch);
+        });
+    }
+
+    fn scan_with(
+        &self,
+        plan: &ScanPlan,
+        text: &[u8],
+        skip_before: usize,
+        out: &mut Vec<Hit>,
+        scratch: &mut Scratch,
+    ) {
+        let inner = &*self.inner;
         let first_new = out.len();
-        let mut keyword_ends: Option<Vec<(usize, usize)>> = None;
-        for set_index in candidates.iter() {
-            let (ii, pi) = inner.set_owner[set_index];
+        // 1. One pass for everything that needs no keyword in the unit.
+        if let Some(set) = plan.set.as_ref().filter(|_| text.len() >= plan.min_len) {
+            let needed = set.pattern_len();
+            let patterns = scratch
+                .patterns
+                .get_or_insert_with(|| PatternSet::new(needed));
+            if patterns.capacity() < needed {
+                *patterns = PatternSet::new(needed);
+            }
+            patterns.clear();
+            set.which_overlapping_matches(&Input::new(text), patterns);
+            for pid in patterns.iter() {
+                let (ii, pi) = plan.set_owner[pid.as_usize()];
+                self.find_all(ii, pi, text, skip_before, None, out, first_new);
+            }
+        }
+        // 2. Whole values in qualified columns (names, street lines).
+        for &(ii, pi) in &plan.whole_value {
+            let range = trimmed(text);
             let ident = &inner.identifiers[ii];
-            let pattern = &ident.patterns[pi];
-            let qualified = qualification.contains(ii);
-            match pattern.kind {
-                PatternKind::WholeValueInKeywordColumn => {
-                    if !qualified {
-                        continue;
-                    }
-                    let range = trimmed(text);
-                    if range.end <= skip_before || !pattern.regex.is_match(&text[range.clone()]) {
-                        continue;
-                    }
-                    if self.accept(ident, text, range.clone()) {
-                        push_unique(
-                            out,
-                            first_new,
-                            Hit {
-                                identifier: ii,
-                                start: range.start,
-                                end: range.end,
-                            },
-                        );
-                    }
-                }
-                PatternKind::Always | PatternKind::NeedsKeyword => {
-                    let needs_keyword = pattern.kind == PatternKind::NeedsKeyword && !qualified;
-                    let ends: Vec<usize> = if needs_keyword {
-                        let all = keyword_ends.get_or_insert_with(|| self.keyword_ends(text));
-                        all.iter()
+            if range.end > skip_before
+                && ident.patterns[pi].regex.is_match(&text[range.clone()])
+                && self.accept(ident, text, range.clone())
+            {
+                push_unique(
+                    out,
+                    first_new,
+                    Hit {
+                        identifier: ii,
+                        start: range.start,
+                        end: range.end,
+                    },
+                );
+            }
+        }
+        // 3. Keyword-gated identifiers, only when one of their keywords is in the unit.
+        if !plan.gated.is_empty() {
+            self.keyword_ends(text, &mut scratch.keyword_ends);
+            if !scratch.keyword_ends.is_empty() {
+                for &ii in &plan.gated {
+                    scratch.ends.clear();
+                    scratch.ends.extend(
+                        scratch
+                            .keyword_ends
+                            .iter()
                             .filter(|(o, _)| *o == ii)
-                            .map(|(_, e)| *e)
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    if needs_keyword && ends.is_empty() {
+                            .map(|(_, e)| *e),
+                    );
+                    if scratch.ends.is_empty() {
                         continue;
                     }
-                    // A rejected candidate must not hide an overlapping one ("Patient John"
-                    // rejected, "John Smith" accepted), so the search resumes one character
-                    // after a rejected match's start, and after the end of an accepted one.
-                    let mut at = 0;
-                    while let Some(m) = pattern.regex.find_at(text, at) {
-                        let valid = m.end() > skip_before
-                            && m.start() < m.end()
-                            && (!needs_keyword || keyword_precedes(text, &ends, m.range(), ident))
-                            && ident.validator.is_none_or(|v| v(text, m.range()));
-                        if !valid {
-                            at = next_char_boundary(text, m.start());
-                        } else {
-                            // Ignore words and allow lists suppress the whole value, so the
-                            // search goes on after it rather than inside it.
-                            if !self.suppressed(ident, &text[m.range()]) {
-                                push_unique(
-                                    out,
-                                    first_new,
-                                    Hit {
-                                        identifier: ii,
-                                        start: m.start(),
-                                        end: m.end(),
-                                    },
-                                );
-                            }
-                            at = m.end();
-                        }
-                        if at >= text.len() {
-                            break;
+                    for (pi, p) in inner.identifiers[ii].patterns.iter().enumerate() {
+                        if p.kind == PatternKind::NeedsKeyword {
+                            self.find_all(
+                                ii,
+                                pi,
+                                text,
+                                skip_before,
+                                Some(&scratch.ends),
+                                out,
+                                first_new,
+                            );
                         }
                     }
                 }
             }
         }
         self.resolve_overlaps(out, first_new);
+    }
+
+    /// Every accepted match of one pattern. A rejected candidate must not hide an overlapping
+    /// one ("Patient John" rejected, "John Smith" accepted), so the search resumes one
+    /// character after a rejected match's start, and after the end of an accepted one.
+    #[allow(clippy::too_many_arguments)]
+    fn find_all(
+        &self,
+        ii: usize,
+        pi: usize,
+        text: &[u8],
+        skip_before: usize,
+        keyword_ends: Option<&[usize]>,
+        out: &mut Vec<Hit>,
+        first_new: usize,
+    ) {
+        let ident = &self.inner.identifiers[ii];
+        let regex = &ident.patterns[pi].regex;
+        let mut at = 0;
+        while let Some(m) = regex.find_at(text, at) {
+            let valid = m.end() > skip_before
+                && m.start() < m.end()
+                && keyword_ends.is_none_or(|ends| keyword_precedes(text, ends, m.range(), ident))
+                && ident.validator.is_none_or(|v| v(text, m.range()));
+            if !valid {
+                at = next_char_boundary(text, m.start());
+            } else {
+                // Ignore words and allow lists suppress the whole value, so the search goes
+                // on after it rather than inside it.
+                if !self.suppressed(ident, &text[m.range()]) {
+                    push_unique(
+                        out,
+                        first_new,
+                        Hit {
+                            identifier: ii,
+                            start: m.start(),
+                            end: m.end(),
+                        },
+                    );
+                }
+                at = m.end();
+            }
+            if at >= text.len() {
+                break;
+            }
+        }
     }
 
     fn accept(&self, ident: &CompiledIdentifier, text: &[u8], m: Range<usize>) -> bool {
@@ -418,13 +588,13 @@ impl Engine {
             || self.inner.allow.allows(value)
     }
 
-    /// `(identifier, keyword end)` for every whole-word keyword occurrence in `text`.
-    fn keyword_ends(&self, text: &[u8]) -> Vec<(usize, usize)> {
+    /// `(identifier, keyword end)` of every whole-word keyword occurrence in `text`, into `ends`.
+    fn keyword_ends(&self, text: &[u8], ends: &mut Vec<(usize, usize)>) {
+        ends.clear();
         let Some(ac) = &self.inner.keyword_ac else {
-            return Vec::new();
+            return;
         };
-        let mut ends = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
+        for m in ac.find_iter(text) {
             let (owner, kw) = &self.inner.keyword_owner[m.pattern().as_usize()];
             let starts_alnum = kw.first().is_some_and(u8::is_ascii_alphanumeric);
             let ends_alnum = kw.last().is_some_and(u8::is_ascii_alphanumeric);
@@ -436,7 +606,6 @@ impl Engine {
                 ends.push((*owner, m.end()));
             }
         }
-        ends
     }
 
     /// Among overlapping managed detections of different identifiers, keeps the one with the

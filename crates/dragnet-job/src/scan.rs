@@ -72,20 +72,105 @@ impl Default for ScanLimits {
     }
 }
 
-/// Counts and hashes every byte that passes through.
-struct HashingReader<R> {
-    inner: R,
-    md5: Md5,
+/// Size of the chunks the hashing thread reads.
+const CHUNK: usize = 256 << 10;
+/// Chunks in flight between the hashing thread and the scan (bounds memory).
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// What the hashing thread saw.
+struct Hashed {
+    md5: Option<String>,
     bytes: u64,
 }
 
-impl<R: Read> Read for HashingReader<R> {
+/// The scan's end of the pipe: chunks read and hashed by the other thread.
+struct ChunkReader {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.md5.update(&buf[..n]);
-        self.bytes += n as u64;
+        while self.pos >= self.current.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
         Ok(n)
     }
+}
+
+/// Reads `body` to its end on a second thread, hashing every byte (the ETag is the MD5 of the
+/// whole object, however much of it the readers needed), while `scan` consumes the bytes
+/// through a bounded channel. One large object thus uses two cores.
+fn with_hashing<R: Read + Send, T>(
+    body: R,
+    scan: impl FnOnce(&mut ChunkReader) -> T,
+) -> (T, Hashed) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+    std::thread::scope(|s| {
+        let hasher = s.spawn(move || {
+            let mut body = body;
+            let mut md5 = Md5::new();
+            let mut bytes = 0u64;
+            let mut listening = true;
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let n = match body.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return Hashed { md5: None, bytes };
+                    }
+                };
+                chunk.truncate(n);
+                md5.update(&chunk);
+                bytes += n as u64;
+                // Once the scan has stopped listening, keep reading only to finish the hash.
+                if listening && tx.send(Ok(chunk)).is_err() {
+                    listening = false;
+                }
+            }
+            Hashed {
+                md5: Some(hex(&md5.finalize())),
+                bytes,
+            }
+        });
+        let mut reader = ChunkReader {
+            chunks: rx,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        };
+        let result = scan(&mut reader);
+        drop(reader);
+        let hashed = hasher.join().unwrap_or(Hashed {
+            md5: None,
+            bytes: 0,
+        });
+        (result, hashed)
+    })
 }
 
 /// A limit reached while reading: carried inside an `io::Error` so every reader stops.
@@ -175,7 +260,7 @@ struct Scan<'a> {
 pub fn scan_reader(
     engine: &Engine,
     key: &str,
-    body: impl Read,
+    body: impl Read + Send,
     format: Option<Format>,
 ) -> ObjectOutcome {
     scan_reader_with(engine, key, body, format, ScanLimits::default())
@@ -185,16 +270,11 @@ pub fn scan_reader(
 pub fn scan_reader_with(
     engine: &Engine,
     key: &str,
-    body: impl Read,
+    body: impl Read + Send,
     format: Option<Format>,
     limits: ScanLimits,
 ) -> ObjectOutcome {
     let deadline = Instant::now() + limits.time;
-    let mut hashing = HashingReader {
-        inner: body,
-        md5: Md5::new(),
-        bytes: 0,
-    };
     let mut scan = Scan {
         engine,
         limits,
@@ -206,13 +286,15 @@ pub fn scan_reader_with(
         qualifications: HashMap::new(),
         hits: Vec::new(),
     };
-    let mut guarded = Guard {
-        inner: &mut hashing,
-        deadline,
-        member_left: None,
-        archive_left: None,
-    };
-    let result = scan.stream(key, None, &mut guarded, format, 0);
+    let (result, hashed) = with_hashing(body, |reader| {
+        let mut guarded = Guard {
+            inner: reader,
+            deadline,
+            member_left: None,
+            archive_left: None,
+        };
+        scan.stream(key, None, &mut guarded, format, 0)
+    });
     let (format, stop) = match result {
         Ok(f) => (Some(f), None),
         Err((f, stop)) => (f, Some(stop)),
@@ -220,27 +302,28 @@ pub fn scan_reader_with(
     let mime_type = format
         .map(|f| f.mime_type().to_string())
         .unwrap_or_default();
-    let (status, reason, read_all) = match stop {
+    let (status, reason) = match stop {
         Some(Stop::Skip(reason)) => {
             let mut o = ObjectOutcome::skipped(reason);
             o.mime_type = mime_type;
+            o.md5 = hashed.md5;
             return o;
         }
-        Some(Stop::Partial(reason)) => ("PARTIAL", Some(reason), false),
+        Some(Stop::Partial(reason)) => {
+            tracing::warn!(key = ?key, reason = %reason, "analysis stopped part-way; what was read is reported");
+            ("PARTIAL", Some(reason))
+        }
         None => match scan.problem.take() {
-            Some(problem) => ("PARTIAL", Some(problem), true),
-            None => ("COMPLETE", None, true),
+            Some(problem) => ("PARTIAL", Some(problem)),
+            None => ("COMPLETE", None),
         },
     };
-    if let (false, Some(reason)) = (read_all, &reason) {
-        tracing::warn!(key = ?key, reason = %reason, "analysis stopped part-way; what was read is reported");
-    }
     ObjectOutcome {
         status,
         reason,
         mime_type,
-        size_classified: hashing.bytes,
-        md5: read_all.then(|| hex(&hashing.md5.finalize())),
+        size_classified: hashed.bytes,
+        md5: hashed.md5,
         detections: Some(scan.detections),
     }
 }

@@ -938,4 +938,31 @@ mod formats {
         let (o, _) = result_of("bad.avro", b"Obj\x01garbage");
         assert_eq!(o.status, "SKIPPED");
     }
+
+    #[test]
+    fn the_etag_covers_the_whole_object_even_when_readers_stop_early() {
+        use md5::Digest;
+        let md5 = |b: &[u8]| dragnet_model::ids::hex(&md5::Md5::digest(b));
+        // tar readers stop at the end-of-archive marker, before the trailing padding.
+        let mut archive = tar(&[("a.txt", b"ssn 536-22-1234")]);
+        archive.extend(std::iter::repeat(0u8).take(10 * 512));
+        let engine = engine();
+        let o = scan_reader(&engine, "x.tar", &archive[..], None);
+        assert_eq!(o.md5.as_deref(), Some(md5(&archive).as_str()));
+        // A scan stopped at a limit still knows the object's ETag.
+        let zeros = vec![b'0'; 4 << 20];
+        let bomb = zip(&[("z.txt", &zeros)], zip::CompressionMethod::Deflated);
+        let o = scan_reader_with(
+            &engine,
+            "b.zip",
+            &bomb[..],
+            None,
+            ScanLimits {
+                archive_bytes: 1 << 20,
+                ..ScanLimits::default()
+            },
+        );
+        assert_eq!(o.status, "PARTIAL");
+        assert_eq!(o.md5.as_deref(), Some(md5(&bomb).as_str()));
+    }
 }
