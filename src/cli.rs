@@ -38,6 +38,9 @@ pub enum Command {
     /// List or try data identifiers.
     #[command(subcommand)]
     Identifiers(IdentifiersCommand),
+    /// Create, list, run, pause, resume and cancel stored jobs (one-time and scheduled).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Act on a finding: move its object to the isolation bucket (copy, verify, delete), or
     /// move it back.
     Quarantine(QuarantineArgs),
@@ -179,4 +182,109 @@ pub struct SampleDataArgs {
     /// Leave out the JSON Lines, log and archive variants under landing/.
     #[arg(long)]
     pub csv_only: bool,
+}
+
+/// Options every `jobs` command takes.
+#[derive(Debug, Args)]
+pub struct JobsCommon {
+    /// Config file (default: ./dragnet.toml when present); the job store is its `[state] path`.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// `dragnet jobs ...`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Store a job from a spec; prints `{jobArn, jobId}` like CreateClassificationJob.
+    Create {
+        /// The job spec.
+        spec: PathBuf,
+        /// Job name when the spec has none.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// List jobs (filters as in ListClassificationJobs).
+    List {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+        /// Only jobs with this status.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only jobs of this type (ONE_TIME or SCHEDULED).
+        #[arg(long = "type")]
+        job_type: Option<String>,
+        /// Only jobs whose name contains this.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// A job in DescribeClassificationJob shape, with its last run's statistics.
+    Describe {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// Run a job now (or resume its unfinished run).
+    Run(JobsRunArgs),
+    /// Pause a job (USER_PAUSED).
+    Pause {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// Resume a paused job.
+    Resume {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// Cancel a job for good.
+    Cancel {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// A job's runs with their statistics.
+    History {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// A job's status log: one JSON line per event.
+    Events {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+}
+
+/// `dragnet jobs run`.
+#[derive(Debug, Args)]
+pub struct JobsRunArgs {
+    /// Job id.
+    pub id: String,
+    /// Output folder.
+    #[arg(long, default_value = "dragnet-out")]
+    pub out: PathBuf,
+    /// Custom identifier files (besides the config's).
+    #[arg(long = "identifiers")]
+    pub identifiers: Vec<PathBuf>,
+    /// Allow list files (besides the config's).
+    #[arg(long = "allow-list")]
+    pub allow_lists: Vec<PathBuf>,
+    /// Do not route findings through the configured event rules.
+    #[arg(long)]
+    pub no_events: bool,
+    #[command(flatten)]
+    pub common: JobsCommon,
 }

@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Demo(args) => demo::run(&args.workdir),
         Command::Scan(args) => scan(args),
         Command::Quarantine(args) => quarantine_command(args),
+        Command::Jobs(cmd) => crate::jobs::run(cmd),
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),

@@ -97,6 +97,8 @@ pub struct QuarantineConfig {
 pub struct StateConfig {
     /// Job store file.
     pub path: PathBuf,
+    /// Time of day (UTC, `HH:MM`) at which scheduled jobs run.
+    pub schedule_time: String,
 }
 
 /// `[sampling]`.
@@ -181,6 +183,7 @@ impl Default for StateConfig {
     fn default() -> Self {
         StateConfig {
             path: "state.db".into(),
+            schedule_time: "00:00".into(),
         }
     }
 }
@@ -257,6 +260,13 @@ impl Config {
                 path.display()
             ),
             other => bail!("config file {}: events.kind = {other:?} is not known (allowed: local, eventbridge)", path.display()),
+        }
+        if dragnet_job::TimeOfDay::parse(&self.state.schedule_time).is_none() {
+            bail!(
+                "config file {}: state.schedule_time = {:?} is not a time of day (HH:MM, UTC)",
+                path.display(),
+                self.state.schedule_time
+            );
         }
         if self.threads == Some(0) {
             bail!("config file {}: threads must be at least 1", path.display());

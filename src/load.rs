@@ -214,3 +214,46 @@ pub fn managed_option(value: &str) -> Result<Vec<&'static ManagedIdentifier>> {
 fn unknown_ids<'a>(wanted: &BTreeSet<&'a str>, defined: impl Fn(&str) -> bool) -> Vec<&'a str> {
     wanted.iter().copied().filter(|id| !defined(id)).collect()
 }
+
+/// A fingerprint of what a job detects with: the managed identifiers its selector picks from
+/// this build's catalog, the definitions of its custom identifiers, and its allow lists (their
+/// words included). When it changes, a scheduled job analyses unchanged objects again.
+pub fn ruleset_fingerprint(
+    spec: &JobSpec,
+    custom: &[CustomDataIdentifier],
+    allow: &[(AllowList, AllowSource)],
+) -> Result<String> {
+    let managed: Vec<&str> = select_managed(
+        spec.selector(),
+        spec.managed_data_identifier_ids.as_deref().unwrap_or(&[]),
+    )?
+    .iter()
+    .map(|m| m.id)
+    .collect();
+    let wanted: BTreeSet<&str> = spec
+        .custom_data_identifier_ids
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let custom: Vec<&CustomDataIdentifier> = custom
+        .iter()
+        .filter(|c| wanted.contains(c.id.as_str()))
+        .collect();
+    let wanted_allow: BTreeSet<&str> = spec
+        .allow_list_ids
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let allow: Vec<String> = allow
+        .iter()
+        .filter(|(l, _)| wanted_allow.contains(l.id.as_str()))
+        .map(|(_, s)| format!("{s:?}"))
+        .collect();
+    let doc = serde_json::json!({"engine": env!("CARGO_PKG_VERSION"), "managed": managed, "custom": custom, "allow": allow});
+    Ok(dragnet_model::ids::stable_hex_id(&[
+        "ruleset",
+        &doc.to_string(),
+    ]))
+}

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod jobs;
 mod load;
 mod progress;
 mod react;

@@ -7,11 +7,20 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scan;
+pub mod schedule;
 pub mod scope;
+pub mod state;
+pub mod stored;
 
 pub use plan::{PlanOptions, Shard};
-pub use run::{run_job, JobRun, NoProgress, Progress, RunError, RunReport, RunStatistics};
+pub use run::{
+    run_job, run_job_observed, JobRun, NoObserver, NoProgress, ObjectDone, Progress, RunError,
+    RunObserver, RunReport, RunStatistics,
+};
 pub use scan::{scan_reader, ObjectOutcome};
+pub use schedule::{next_run_after, TimeOfDay};
+pub use state::{JobRecord, JobStore, RunRecord, StateError};
+pub use stored::{run_stored, StoredRunError, StoredRunOptions, StoredRunReport};
 
 use dragnet_model::ids::stable_hex_id;
 use dragnet_model::JobSpec;

@@ -15,6 +15,7 @@ use dragnet_model::ids::stable_unit_interval;
 use dragnet_model::jobspec::JobSpec;
 use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore, StoreError};
 
+use crate::run::RunObserver;
 use crate::scope::{bucket_selected, in_scope, needs_tags, BucketFacts, ObjectFacts};
 
 /// Storage classes Macie does not analyse (archived; a GET would fail).
@@ -93,7 +94,12 @@ pub struct PlanOptions {
 }
 
 /// Lists the job's buckets and decides, for every object, whether the run scans it.
-pub fn plan(spec: &JobSpec, store: &dyn ObjectStore, options: &PlanOptions) -> Plan {
+pub fn plan(
+    spec: &JobSpec,
+    store: &dyn ObjectStore,
+    options: &PlanOptions,
+    observer: &dyn RunObserver,
+) -> Plan {
     let mut plan = Plan::default();
     let buckets = resolve_buckets(spec, store, options, &mut plan);
     let scoping = spec.s3_job_definition.scoping.as_ref();
@@ -130,6 +136,10 @@ pub fn plan(spec: &JobSpec, store: &dyn ObjectStore, options: &PlanOptions) -> P
             };
             if !in_scope(scoping, &facts) {
                 count(&mut plan.skipped, "EXCLUDED_BY_SCOPE");
+                continue;
+            }
+            if let Some(reason) = observer.skip(&bucket.info.name, &meta) {
+                count(&mut plan.skipped, reason);
                 continue;
             }
             let skip = match max_size_for_extension(facts.extension) {

@@ -49,6 +49,39 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// One analysed object, as a run hands it to its observer.
+#[derive(Debug)]
+pub struct ObjectDone<'a> {
+    /// Bucket.
+    pub bucket: &'a str,
+    /// Owning account.
+    pub account: &'a str,
+    /// Listing metadata.
+    pub meta: &'a dragnet_store::ObjectMeta,
+    /// The ETag recorded in the result.
+    pub etag: &'a str,
+    /// The discovery result, as one JSON line.
+    pub result: &'a str,
+    /// The finding, as JSON, when one was made.
+    pub finding: Option<&'a str>,
+}
+
+/// Hooks for runs that keep state (scheduled jobs, resumable runs).
+pub trait RunObserver: Sync {
+    /// Why this in-scope object is left out of this run, if it is (counted in the statistics).
+    fn skip(&self, _bucket: &str, _meta: &dragnet_store::ObjectMeta) -> Option<&'static str> {
+        None
+    }
+    /// An object was analysed. An error stops the run; the run can be resumed.
+    fn object_done(&self, _done: &ObjectDone<'_>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// An observer that keeps nothing.
+pub struct NoObserver;
+impl RunObserver for NoObserver {}
+
 /// Findings counts in the run statistics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -101,6 +134,9 @@ pub struct RunReport {
 /// A failure that stops the whole run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The run's observer (the job store) failed; the run can be resumed.
+    #[error("recording the run: {0}")]
+    Observer(String),
     /// The output folder could not be written.
     #[error("writing {path}: {source}")]
     Output {
@@ -132,17 +168,34 @@ struct ResultsWriter {
     files: Mutex<BTreeMap<String, OpenResults>>,
 }
 
+/// Where a run's discovery results for `account` go under `root` (macie.md §7 layout:
+/// `AWSLogs/<account>/Macie/<region>/<jobId>/<account>/<uuid>.jsonl.gz`).
+pub fn results_path(
+    root: &Path,
+    job_id: &str,
+    region: &str,
+    account: &str,
+    shard_tag: &str,
+) -> PathBuf {
+    let uuid = stable_uuid(&["results", job_id, account, shard_tag]);
+    root.join("AWSLogs")
+        .join(account)
+        .join("Macie")
+        .join(region)
+        .join(job_id)
+        .join(account)
+        .join(format!("{uuid}.jsonl.gz"))
+}
+
 impl ResultsWriter {
     fn path_for(&self, account: &str) -> PathBuf {
-        let uuid = stable_uuid(&["results", &self.job_id, account, &self.shard_tag]);
-        self.root
-            .join("AWSLogs")
-            .join(account)
-            .join("Macie")
-            .join(&self.region)
-            .join(&self.job_id)
-            .join(account)
-            .join(format!("{uuid}.jsonl.gz"))
+        results_path(
+            &self.root,
+            &self.job_id,
+            &self.region,
+            account,
+            &self.shard_tag,
+        )
     }
 
     fn location(&self, account: &str) -> String {
@@ -190,10 +243,22 @@ pub fn run_job(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<RunReport, RunError> {
+    run_job_observed(job, engine, store, out, progress, &NoObserver)
+}
+
+/// [`run_job`] with an observer that can leave objects out and record each analysed one.
+pub fn run_job_observed(
+    job: &JobRun,
+    engine: &Engine,
+    store: &dyn ObjectStore,
+    out: &Path,
+    progress: &dyn Progress,
+    observer: &dyn RunObserver,
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = Timestamp::now();
     fs::create_dir_all(out).map_err(out_err(out))?;
-    let plan = plan(&job.spec, store, &job.plan);
+    let plan = plan(&job.spec, store, &job.plan, observer);
     let to_read: Vec<&PlannedObject> = plan
         .objects
         .iter()
@@ -228,6 +293,15 @@ pub fn run_job(
     });
     let failure: Mutex<Option<RunError>> = Mutex::new(None);
     let threads = job.threads.max(1).min(plan.objects.len().max(1));
+    let ctx = RunContext {
+        engine,
+        store,
+        identity: &identity,
+        results: &results,
+        findings: &findings,
+        stats: &stats,
+        observer,
+    };
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
@@ -238,9 +312,7 @@ pub fn run_job(
                 let Some(object) = plan.objects.get(i) else {
                     return;
                 };
-                if let Err(e) = process(
-                    object, engine, store, &identity, &results, &findings, &stats,
-                ) {
+                if let Err(e) = process(object, &ctx) {
                     *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                     return;
                 }
@@ -280,9 +352,20 @@ pub fn run_job(
     let findings_path = out.join("findings.jsonl");
     write_jsonl(&findings_path, &findings)?;
     let job_path = out.join("job.json");
-    let description = describe(job, started_at, &statistics, !plan.bucket_errors.is_empty());
-    let text = serde_json::to_vec_pretty(&description).expect("serializable");
-    fs::write(&job_path, text).map_err(out_err(&job_path))?;
+    let status = if job.spec.job_type == JobType::OneTime {
+        "COMPLETE"
+    } else {
+        "IDLE"
+    };
+    write_job_json(
+        &job_path,
+        job,
+        started_at,
+        &statistics,
+        !plan.bucket_errors.is_empty(),
+        status,
+        1,
+    )?;
     Ok(RunReport {
         findings,
         statistics,
@@ -293,15 +376,27 @@ pub fn run_job(
     })
 }
 
-fn process(
-    object: &PlannedObject,
-    engine: &Engine,
-    store: &dyn ObjectStore,
-    identity: &RunIdentity,
-    results: &ResultsWriter,
-    findings: &Mutex<Vec<Finding>>,
-    stats: &Mutex<RunStatistics>,
-) -> Result<(), RunError> {
+/// What every worker of a run shares.
+struct RunContext<'a> {
+    engine: &'a Engine,
+    store: &'a dyn ObjectStore,
+    identity: &'a RunIdentity,
+    results: &'a ResultsWriter,
+    findings: &'a Mutex<Vec<Finding>>,
+    stats: &'a Mutex<RunStatistics>,
+    observer: &'a dyn RunObserver,
+}
+
+fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError> {
+    let RunContext {
+        engine,
+        store,
+        identity,
+        results,
+        findings,
+        stats,
+        observer,
+    } = *ctx;
     let bucket = &object.bucket.info.name;
     let key = &object.meta.key;
     let outcome = match object.action {
@@ -339,6 +434,19 @@ fn process(
     );
     let line = serde_json::to_vec(&result).expect("serializable");
     results.write(account, &line)?;
+    let finding_json = finding
+        .as_ref()
+        .map(|f| serde_json::to_string(f).expect("serializable"));
+    observer
+        .object_done(&ObjectDone {
+            bucket,
+            account,
+            meta: &object.meta,
+            etag: &result.resources_affected.s3_object.e_tag,
+            result: std::str::from_utf8(&line).expect("JSON is UTF-8"),
+            finding: finding_json.as_deref(),
+        })
+        .map_err(RunError::Observer)?;
     {
         let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
         match outcome.status {
@@ -394,6 +502,23 @@ struct JobDescription<'a> {
     last_run_time: Timestamp,
     statistics: serde_json::Value,
     run_statistics: &'a RunStatistics,
+}
+
+/// Writes `job.json`: the job in `DescribeClassificationJob` shape plus `runStatistics`.
+pub(crate) fn write_job_json(
+    path: &Path,
+    job: &JobRun,
+    run_started: Timestamp,
+    statistics: &RunStatistics,
+    errors: bool,
+    status: &'static str,
+    runs: u64,
+) -> Result<(), RunError> {
+    let mut description = describe(job, run_started, statistics, errors);
+    description.job_status = status;
+    description.statistics = serde_json::json!({"approximateNumberOfObjectsToProcess": 0.0, "numberOfRuns": runs as f64});
+    let text = serde_json::to_vec_pretty(&description).expect("serializable");
+    fs::write(path, text).map_err(out_err(path))
 }
 
 fn describe<'a>(

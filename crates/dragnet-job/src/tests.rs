@@ -270,6 +270,7 @@ fn sampling_is_reproducible_and_exact() {
                 sampling_seed: seed,
                 ..options.clone()
             },
+            &crate::run::NoObserver,
         );
         p.objects.iter().map(|o| o.meta.key.clone()).collect()
     };
@@ -279,7 +280,12 @@ fn sampling_is_reproducible_and_exact() {
     assert_ne!(a, picked(8, 25), "another seed, another sample");
     assert_eq!(picked(7, 1).len(), 1, "rounds up");
     assert_eq!(picked(7, 100).len(), 40);
-    let p = plan(&spec(r#""samplingPercentage":25,"#), &s, &options);
+    let p = plan(
+        &spec(r#""samplingPercentage":25,"#),
+        &s,
+        &options,
+        &crate::run::NoObserver,
+    );
     assert_eq!(p.skipped["NOT_SAMPLED"], 30);
 }
 
@@ -298,7 +304,7 @@ fn shards_partition_the_objects() {
                 shard: Some(Shard { index: i, count: n }),
             };
             seen.extend(
-                plan(&spec(""), &s, &options)
+                plan(&spec(""), &s, &options, &crate::run::NoObserver)
                     .objects
                     .into_iter()
                     .map(|o| o.meta.key),
@@ -325,7 +331,7 @@ fn scoping_happens_before_reading_and_is_counted() {
         sampling_seed: 1,
         shard: None,
     };
-    let p = plan(&spec, &s, &options);
+    let p = plan(&spec, &s, &options, &crate::run::NoObserver);
     assert_eq!(p.listed, 3);
     assert_eq!(p.skipped["EXCLUDED_BY_SCOPE"], 2);
     assert_eq!(p.objects.len(), 1);
@@ -964,5 +970,345 @@ mod formats {
         );
         assert_eq!(o.status, "PARTIAL");
         assert_eq!(o.md5.as_deref(), Some(md5(&bomb).as_str()));
+    }
+}
+
+mod stored_jobs {
+    //! Scheduled jobs, incremental runs, the job lifecycle and resumption, with a controlled clock.
+
+    use std::io::Read;
+
+    use super::*;
+    use crate::schedule::TimeOfDay;
+    use crate::state::{JobRecord, JobStore, StateError};
+    use crate::stored::{run_stored, StoredRunError, StoredRunOptions};
+
+    fn daily_spec(initial_run: bool) -> JobSpec {
+        JobSpec::from_json(&format!(
+            r#"{{"jobType":"SCHEDULED","scheduleFrequency":{{"dailySchedule":{{}}}},"initialRun":{initial_run},"managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{BUCKET}"]}}]}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn options(fingerprint: &str) -> StoredRunOptions {
+        options_at(fingerprint, Timestamp::now())
+    }
+
+    fn options_at(fingerprint: &str, now: Timestamp) -> StoredRunOptions {
+        StoredRunOptions {
+            now,
+            region: "us-east-1".into(),
+            plan: PlanOptions {
+                default_account: "111222333444".into(),
+                sampling_seed: 1,
+                shard: None,
+            },
+            threads: 1,
+            fingerprint: fingerprint.into(),
+            time_of_day: TimeOfDay { hour: 3, minute: 0 },
+        }
+    }
+
+    fn create(store: &JobStore, spec: JobSpec, created_at: Timestamp) -> String {
+        let job_id = adhoc_job_id(&spec);
+        let status = if spec.job_type == dragnet_model::jobspec::JobType::OneTime {
+            "RUNNING"
+        } else {
+            "IDLE"
+        };
+        store
+            .create_job(&JobRecord {
+                job_id: job_id.clone(),
+                spec,
+                status: status.into(),
+                created_at,
+                next_run_at: None,
+                paused_at: None,
+            })
+            .unwrap();
+        job_id
+    }
+
+    fn scanned(
+        store: &JobStore,
+        s: &dyn ObjectStore,
+        job: &str,
+        fp: &str,
+        now: &str,
+    ) -> (u64, BTreeMap<String, u64>) {
+        let out = tempfile::tempdir().unwrap();
+        let r = run_stored(
+            store,
+            job,
+            &engine(),
+            s,
+            out.path(),
+            &NoProgress,
+            &options_at(fp, Timestamp::parse(now).unwrap()),
+        )
+        .unwrap();
+        (
+            r.report.statistics.objects_scanned,
+            r.report.statistics.objects_skipped,
+        )
+    }
+
+    #[test]
+    fn a_daily_job_scans_only_what_changed() {
+        let (d, s) = store();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        for i in 0..3 {
+            put(&s, &format!("f{i}.csv"), "SSN\n536-22-1234\n");
+        }
+        let job = create(&state, daily_spec(true), Timestamp::now());
+        assert_eq!(
+            scanned(&state, &s, &job, "fp1", "2026-11-23T03:00:00Z").0,
+            3,
+            "initialRun: all existing objects"
+        );
+        let after = state.job(&job).unwrap();
+        assert_eq!(after.status, "IDLE");
+        assert_eq!(
+            after.next_run_at.unwrap().to_string(),
+            "2026-11-24T03:00:00.000Z"
+        );
+        let (n, skipped) = scanned(&state, &s, &job, "fp1", "2026-11-24T03:00:00Z");
+        assert_eq!(n, 0, "nothing changed");
+        assert_eq!(skipped["NOT_CHANGED_SINCE_LAST_ANALYZED"], 3);
+        put(&s, "f1.csv", "SSN\n536-22-1234\n536-22-1235\n");
+        put(&s, "new.csv", "SSN\n536-22-1234\n");
+        assert_eq!(
+            scanned(&state, &s, &job, "fp1", "2026-11-25T03:00:00Z").0,
+            2,
+            "one modified, one added"
+        );
+        assert_eq!(
+            scanned(&state, &s, &job, "fp2", "2026-11-26T03:00:00Z").0,
+            4,
+            "new identifiers: everything is eligible again"
+        );
+        assert_eq!(state.runs(&job).unwrap().len(), 4);
+        let events: Vec<String> = state
+            .events(&job)
+            .unwrap()
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            &events[..3],
+            &["JOB_CREATED", "RUN_STARTED", "RUN_COMPLETED"]
+        );
+    }
+
+    #[test]
+    fn without_initial_run_the_first_run_skips_older_objects() {
+        let (d, s) = store();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        put(&s, "old.csv", "SSN\n536-22-1234\n");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let job = create(&state, daily_spec(false), Timestamp::now());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        put(&s, "new.csv", "SSN\n536-22-1234\n");
+        let (n, skipped) = scanned(&state, &s, &job, "fp", "2026-11-23T03:00:00Z");
+        assert_eq!(n, 1);
+        assert_eq!(skipped["EXISTED_BEFORE_JOB_CREATION"], 1);
+    }
+
+    #[test]
+    fn lifecycle_rules() {
+        let (d, s) = store();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        put(&s, "a.csv", "SSN\n536-22-1234\n");
+        let job = create(&state, daily_spec(true), Timestamp::now());
+        let now = Timestamp::now();
+        assert!(
+            matches!(
+                state.update_status(&job, "RUNNING", now),
+                Err(StateError::Conflict { .. })
+            ),
+            "resume needs a pause"
+        );
+        assert_eq!(
+            state
+                .update_status(&job, "USER_PAUSED", now)
+                .unwrap()
+                .status,
+            "USER_PAUSED"
+        );
+        let out = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            run_stored(
+                &state,
+                &job,
+                &engine(),
+                &s,
+                out.path(),
+                &NoProgress,
+                &options_at("f", now)
+            ),
+            Err(StoredRunError::NotRunnable { .. })
+        ));
+        assert_eq!(
+            state.update_status(&job, "RUNNING", now).unwrap().status,
+            "IDLE",
+            "a resumed recurring job waits for its next run"
+        );
+        assert_eq!(
+            state.update_status(&job, "CANCELLED", now).unwrap().status,
+            "CANCELLED"
+        );
+        let e = run_stored(
+            &state,
+            &job,
+            &engine(),
+            &s,
+            out.path(),
+            &NoProgress,
+            &options_at("f", now),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("a cancelled job never runs again"),
+            "{e}"
+        );
+        let e = state.update_status(&job, "RUNNING", now).unwrap_err();
+        assert_eq!(e.to_string(), format!("ConflictException: job {job} is CANCELLED; it cannot become RUNNING (allowed: from USER_PAUSED)"));
+        // A one-time job runs once.
+        let once = create(&state, spec(r#""clientToken":"once","#), Timestamp::now());
+        run_stored(
+            &state,
+            &once,
+            &engine(),
+            &s,
+            out.path(),
+            &NoProgress,
+            &options_at("f", now),
+        )
+        .unwrap();
+        assert_eq!(state.job(&once).unwrap().status, "COMPLETE");
+        assert!(run_stored(
+            &state,
+            &once,
+            &engine(),
+            &s,
+            out.path(),
+            &NoProgress,
+            &options_at("f", now)
+        )
+        .is_err());
+        assert!(matches!(
+            state.update_status(&once, "CANCELLED", now),
+            Err(StateError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn a_crash_mid_run_is_resumed_and_every_object_reported_once() {
+        let (d, s) = store();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        for i in 0..6 {
+            put(
+                &s,
+                &format!("f{i}.csv"),
+                &format!("SSN\n536-22-{:04}\n", 1000 + i),
+            );
+        }
+        let faulty = dragnet_store::faulty::FaultyStore::new(s);
+        faulty
+            .faults
+            .get_crashes
+            .lock()
+            .unwrap()
+            .insert("f3.csv".into());
+        let job = create(&state, spec(r#""clientToken":"crash","#), Timestamp::now());
+        let out = tempfile::tempdir().unwrap();
+        let now = Timestamp::now();
+        let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_stored(
+                &state,
+                &job,
+                &engine(),
+                &faulty,
+                out.path(),
+                &NoProgress,
+                &options_at("f", now),
+            )
+        }));
+        assert!(crashed.is_err(), "the injected crash stops the run");
+        let unfinished = state
+            .unfinished_run(&job)
+            .unwrap()
+            .expect("the run is kept");
+        faulty.faults.get_crashes.lock().unwrap().clear();
+        let r = run_stored(
+            &state,
+            &job,
+            &engine(),
+            &faulty,
+            out.path(),
+            &NoProgress,
+            &options_at("f", now),
+        )
+        .unwrap();
+        assert_eq!(r.run_id, unfinished.run_id, "the same run, resumed");
+        assert_eq!(state.runs(&job).unwrap()[0].attempts, 2);
+        assert_eq!(r.report.statistics.objects_scanned, 6);
+        assert_eq!(r.report.findings.len(), 6);
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&r.report.result_files[0]).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let mut keys: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["resourcesAffected"]
+                    ["s3Object"]["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            (0..6).map(|i| format!("f{i}.csv")).collect::<Vec<_>>(),
+            "every object exactly once"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.path().join("findings.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
+            6
+        );
+    }
+
+    #[test]
+    fn client_tokens_make_creation_idempotent() {
+        let d = tempfile::tempdir().unwrap();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        let spec = spec(r#""clientToken":"same","#);
+        let a = state
+            .create_job(&JobRecord {
+                job_id: "a".repeat(32),
+                spec: spec.clone(),
+                status: "RUNNING".into(),
+                created_at: Timestamp::now(),
+                next_run_at: None,
+                paused_at: None,
+            })
+            .unwrap();
+        let b = state
+            .create_job(&JobRecord {
+                job_id: "b".repeat(32),
+                spec,
+                status: "RUNNING".into(),
+                created_at: Timestamp::now(),
+                next_run_at: None,
+                paused_at: None,
+            })
+            .unwrap();
+        assert_eq!(a.job_id, b.job_id);
+        assert_eq!(state.jobs().unwrap().len(), 1);
     }
 }

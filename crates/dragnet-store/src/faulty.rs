@@ -24,6 +24,8 @@ pub struct Faults {
     pub get_gone: Mutex<BTreeSet<String>>,
     /// `get` of these keys returns this many bytes of the content, then an I/O error.
     pub get_breaks_after: Mutex<BTreeMap<String, usize>>,
+    /// `get` of these keys panics: a stand-in for the process dying mid-run.
+    pub get_crashes: Mutex<BTreeSet<String>>,
 }
 
 /// Wraps a store and injects [`Faults`].
@@ -93,6 +95,9 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
             return Err(StoreError::PermissionDenied {
                 what: format!("s3://{bucket}/{key}"),
             });
+        }
+        if self.faults.get_crashes.lock().unwrap().contains(key) {
+            panic!("injected crash reading s3://{bucket}/{key}");
         }
         if self.faults.get_gone.lock().unwrap().contains(key) {
             return Err(StoreError::NoSuchKey {
