@@ -41,6 +41,8 @@ pub enum Command {
     /// Create, list, run, pause, resume and cancel stored jobs (one-time and scheduled).
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Run stored jobs on their schedules, answer GET /health, stop cleanly on SIGTERM.
+    Serve(ServeArgs),
     /// Act on a finding: move its object to the isolation bucket (copy, verify, delete), or
     /// move it back.
     Quarantine(QuarantineArgs),
@@ -287,4 +289,15 @@ pub struct JobsRunArgs {
     pub no_events: bool,
     #[command(flatten)]
     pub common: JobsCommon,
+}
+
+/// `dragnet serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Config file (default: ./dragnet.toml when present): `[server] listen`, `[state]`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seconds between looks for due jobs.
+    #[arg(long, default_value_t = 30)]
+    pub tick: u64,
 }

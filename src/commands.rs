@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Scan(args) => scan(args),
         Command::Quarantine(args) => quarantine_command(args),
         Command::Jobs(cmd) => crate::jobs::run(cmd),
+        Command::Serve(args) => crate::serve::run(args),
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),

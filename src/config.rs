@@ -318,6 +318,20 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("README has a toml example") + 8;
+        let end = start + readme[start..].find("```").unwrap();
+        let c = load(&readme[start..end]).unwrap();
+        assert_eq!(
+            c.alerts.topics.get("high-severity-sms"),
+            Some(&dragnet_events::Protocol::Sms)
+        );
+        let sample = load(include_str!("../sample-data/dragnet.toml")).unwrap();
+        assert_eq!(sample.state.schedule_time, "02:00");
+    }
+
+    #[test]
     fn ssm_parameters() {
         let c = load("[parameters]\n\"/macie_demo/patient_data_bucket\" = \"synthea\"\n").unwrap();
         assert_eq!(

@@ -19,7 +19,8 @@ use crate::progress::{summary_table, StderrProgress};
 use crate::react::{configured_bus, print_route_report, route};
 use crate::{load, Exit};
 
-fn open(config_path: Option<&Path>) -> Result<(Config, JobStore), Exit> {
+/// The config and its job store.
+pub fn open(config_path: Option<&Path>) -> Result<(Config, JobStore), Exit> {
     let (config, _) = config(config_path)?;
     let store = JobStore::open(&config.state.path)
         .with_context(|| format!("opening the job store {}", config.state.path.display()))?;
@@ -222,21 +223,66 @@ fn update(config_path: Option<&Path>, id: &str, to: &str) -> Result<ExitCode, Ex
 
 fn run_now(args: JobsRunArgs) -> Result<ExitCode, Exit> {
     let (config, store) = open(args.common.config.as_deref())?;
-    let job = store.job(&args.id).map_err(anyhow::Error::from)?;
+    let done = execute(
+        &config,
+        &store,
+        &args.id,
+        &args.out,
+        &args.identifiers,
+        &args.allow_lists,
+        args.no_events,
+        None,
+    )?;
+    print_json(&serde_json::json!({
+        "jobId": args.id,
+        "runId": done.run.run_id,
+        "jobStatus": done.run.job.status,
+        "nextRunAt": done.run.job.next_run_at,
+        "findings": done.run.report.findings.len(),
+        "findingsFile": done.run.report.findings_path,
+        "resultsFiles": done.run.report.result_files,
+        "jobFile": done.run.report.job_path,
+        "runStatistics": done.run.report.statistics,
+    }))?;
+    bucket_errors(&done.run.report)?;
+    delivery_failures(done.routed.as_ref(), &config)
+}
+
+/// A stored run and what routing its findings did.
+pub struct Executed {
+    /// The run.
+    pub run: dragnet_job::StoredRunReport,
+    /// Routing, when rules are configured.
+    pub routed: Option<crate::react::RouteReport>,
+}
+
+/// Runs (or resumes) stored job `id` now, routes its findings, prints the summary on stderr.
+#[allow(clippy::too_many_arguments)]
+pub fn execute(
+    config: &Config,
+    store: &JobStore,
+    id: &str,
+    out: &Path,
+    identifiers: &[std::path::PathBuf],
+    allow_lists: &[std::path::PathBuf],
+    no_events: bool,
+    stop: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<Executed, Exit> {
+    let job = store.job(id).map_err(anyhow::Error::from)?;
     let objects = Arc::new(DirStore::new(&config.store.root));
     let mut id_files = config.identifiers.clone();
-    id_files.extend(args.identifiers.iter().cloned());
+    id_files.extend(identifiers.iter().cloned());
     let custom = load::custom_identifiers(&id_files)?;
     let mut allow_files = config.allow_lists.clone();
-    allow_files.extend(args.allow_lists.iter().cloned());
+    allow_files.extend(allow_lists.iter().cloned());
     let allow = load::allow_lists(&allow_files, objects.as_ref())?;
     let engine = load::job_engine(&job.spec, &custom, &allow)
         .with_context(|| format!("job {}", job.job_id))?;
     let fingerprint = load::ruleset_fingerprint(&job.spec, &custom, &allow)?;
-    let bus = if args.no_events {
+    let bus = if no_events {
         None
     } else {
-        configured_bus(&config)?
+        configured_bus(config)?
     };
     let options = StoredRunOptions {
         region: config.region.clone(),
@@ -253,40 +299,29 @@ fn run_now(args: JobsRunArgs) -> Result<ExitCode, Exit> {
         fingerprint,
         time_of_day: TimeOfDay::parse(&config.state.schedule_time).unwrap_or_default(),
         now: Timestamp::now(),
+        stop,
     };
     let progress = StderrProgress::new();
-    let done = run_stored(
-        &store,
+    let run = run_stored(
+        store,
         &job.job_id,
         &engine,
         objects.as_ref(),
-        &args.out,
+        out,
         &progress,
         &options,
     )
     .map_err(Exit::failed)?;
     progress.finish();
-    eprint!("{}", summary_table(&done.report));
+    eprint!("{}", summary_table(&run.report));
     let routed = match &bus {
-        Some(bus) => Some(
-            route(bus, &config, objects.as_ref(), &done.report.findings).map_err(Exit::failed)?,
-        ),
+        Some(bus) => {
+            Some(route(bus, config, objects.as_ref(), &run.report.findings).map_err(Exit::failed)?)
+        }
         None => None,
     };
     if let Some(r) = &routed {
         print_route_report(r);
     }
-    print_json(&serde_json::json!({
-        "jobId": job.job_id,
-        "runId": done.run_id,
-        "jobStatus": done.job.status,
-        "nextRunAt": done.job.next_run_at,
-        "findings": done.report.findings.len(),
-        "findingsFile": done.report.findings_path,
-        "resultsFiles": done.report.result_files,
-        "jobFile": done.report.job_path,
-        "runStatistics": done.report.statistics,
-    }))?;
-    bucket_errors(&done.report)?;
-    delivery_failures(routed.as_ref(), &config)
+    Ok(Executed { run, routed })
 }

@@ -12,6 +12,7 @@ mod load;
 mod progress;
 mod react;
 mod sample;
+mod serve;
 
 use std::process::ExitCode;
 

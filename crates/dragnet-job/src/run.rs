@@ -76,6 +76,11 @@ pub trait RunObserver: Sync {
     fn object_done(&self, _done: &ObjectDone<'_>) -> Result<(), String> {
         Ok(())
     }
+    /// Whether to stop taking objects (a shutdown was asked for): objects being analysed are
+    /// finished and recorded, the run ends with [`RunError::Stopped`] and can be resumed.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that keeps nothing.
@@ -134,6 +139,9 @@ pub struct RunReport {
 /// A failure that stops the whole run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// A shutdown stopped the run between objects; it can be resumed.
+    #[error("the run was stopped before it finished; the next run of the job resumes it")]
+    Stopped,
     /// The run's observer (the job store) failed; the run can be resumed.
     #[error("recording the run: {0}")]
     Observer(String),
@@ -306,6 +314,10 @@ pub fn run_job_observed(
         for _ in 0..threads {
             scope.spawn(|| loop {
                 if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                    return;
+                }
+                if observer.should_stop() {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(RunError::Stopped);
                     return;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);

@@ -98,6 +98,9 @@ pub struct ObjectState {
 /// The job store.
 pub struct JobStore {
     conn: Mutex<Connection>,
+    /// Folder of the job status log: one JSON Lines stream per job, as Macie's CloudWatch log
+    /// group `/aws/macie/classificationjobs` has one log stream per job.
+    log_dir: std::path::PathBuf,
 }
 
 const SCHEMA: &str = "
@@ -139,8 +142,14 @@ impl JobStore {
         }
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
+        let log_dir = path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("logs")
+            .join("classificationjobs");
         Ok(JobStore {
             conn: Mutex::new(conn),
+            log_dir,
         })
     }
 
@@ -441,7 +450,12 @@ impl JobStore {
             .is_some())
     }
 
-    /// Appends a job event (the job status log).
+    /// Where the job's status log stream is.
+    pub fn log_path(&self, job_id: &str) -> std::path::PathBuf {
+        self.log_dir.join(format!("{job_id}.jsonl"))
+    }
+
+    /// Appends a job event (the job status log) to the store and to the job's log stream.
     pub fn event(
         &self,
         job_id: &str,
@@ -453,6 +467,19 @@ impl JobStore {
             "INSERT INTO events (job_id, time, event_type, details) VALUES (?1, ?2, ?3, ?4)",
             params![job_id, time.millis(), event_type, details.to_string()],
         )?;
+        let line = serde_json::json!({"jobId": job_id, "eventType": event_type, "occurredAt": time, "details": details});
+        let written = std::fs::create_dir_all(&self.log_dir).and_then(|_| {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.log_path(job_id))?;
+            writeln!(f, "{line}")
+        });
+        if let Err(e) = written {
+            // The event is in the store; the file is a convenience copy.
+            tracing::warn!(job = job_id, error = %e, "could not append to the job status log file");
+        }
         Ok(())
     }
 

@@ -72,9 +72,12 @@ pub struct StoredRunOptions {
     pub time_of_day: TimeOfDay,
     /// "Now" for this run (injected, so tests control the clock).
     pub now: Timestamp,
+    /// Set to stop the run between objects (graceful shutdown); the run stays resumable.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 struct Observer<'a> {
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
     store: &'a JobStore,
     job: &'a JobRecord,
     run_id: String,
@@ -83,6 +86,11 @@ struct Observer<'a> {
 }
 
 impl RunObserver for Observer<'_> {
+    fn should_stop(&self) -> bool {
+        self.stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     fn skip(&self, bucket: &str, meta: &ObjectMeta) -> Option<&'static str> {
         // Errors reading the store leave the object in: analysing twice is safe, skipping is not.
         if self
@@ -185,6 +193,7 @@ pub fn run_stored(
     };
     let run = store.begin_run(job_id, &run_id, now)?;
     let observer = Observer {
+        stop: options.stop.as_deref(),
         store,
         job: &job,
         run_id: run_id.clone(),
@@ -245,6 +254,14 @@ pub fn run_stored(
     let _ = resumed;
     export(out, &job_run, &stored, &findings)?;
     let errors = !report.bucket_errors.is_empty();
+    for (bucket, message) in &report.bucket_errors {
+        let event = if message.contains("does not exist") {
+            "BUCKET_DOES_NOT_EXIST"
+        } else {
+            "BUCKET_ACCESS_DENIED"
+        };
+        store.event(job_id, now, event, serde_json::json!({"affectedResource": {"type": "S3_BUCKET_NAME", "value": bucket}, "description": message}))?;
+    }
     let statistics = serde_json::to_value(&stats).expect("serializable");
     store.complete_run(job_id, &run_id, Timestamp::now(), &statistics, errors)?;
     let (status, next) = match (&job.spec.job_type, &job.spec.schedule_frequency) {

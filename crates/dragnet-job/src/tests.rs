@@ -996,6 +996,7 @@ mod stored_jobs {
 
     fn options_at(fingerprint: &str, now: Timestamp) -> StoredRunOptions {
         StoredRunOptions {
+            stop: None,
             now,
             region: "us-east-1".into(),
             plan: PlanOptions {
@@ -1281,6 +1282,45 @@ mod stored_jobs {
                 .count(),
             6
         );
+    }
+
+    #[test]
+    fn a_stop_request_leaves_a_resumable_run() {
+        let (d, s) = store();
+        let state = JobStore::open(&d.path().join("state.db")).unwrap();
+        put(&s, "a.csv", "SSN\n536-22-1234\n");
+        let job = create(&state, spec(r#""clientToken":"stop","#), Timestamp::now());
+        let out = tempfile::tempdir().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let options = StoredRunOptions {
+            stop: Some(stop.clone()),
+            ..options("f")
+        };
+        let e = run_stored(
+            &state,
+            &job,
+            &engine(),
+            &s,
+            out.path(),
+            &NoProgress,
+            &options,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("stopped before it finished"), "{e}");
+        assert!(state.unfinished_run(&job).unwrap().is_some());
+        stop.store(false, std::sync::atomic::Ordering::SeqCst);
+        let r = run_stored(
+            &state,
+            &job,
+            &engine(),
+            &s,
+            out.path(),
+            &NoProgress,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(r.report.findings.len(), 1);
+        assert_eq!(state.job(&job).unwrap().status, "COMPLETE");
     }
 
     #[test]
