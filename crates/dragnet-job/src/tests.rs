@@ -1308,6 +1308,14 @@ mod stored_jobs {
         .unwrap_err();
         assert!(e.to_string().contains("stopped before it finished"), "{e}");
         assert!(state.unfinished_run(&job).unwrap().is_some());
+        // Pausing and resuming keeps the unfinished run (its checkpoint).
+        let now = Timestamp::now();
+        state.update_status(&job, "USER_PAUSED", now).unwrap();
+        assert_eq!(
+            state.update_status(&job, "RUNNING", now).unwrap().status,
+            "RUNNING"
+        );
+        let kept = state.unfinished_run(&job).unwrap().unwrap();
         stop.store(false, std::sync::atomic::Ordering::SeqCst);
         let r = run_stored(
             &state,
@@ -1319,8 +1327,11 @@ mod stored_jobs {
             &options,
         )
         .unwrap();
+        assert_eq!(r.run_id, kept.run_id);
         assert_eq!(r.report.findings.len(), 1);
         assert_eq!(state.job(&job).unwrap().status, "COMPLETE");
+        let log = std::fs::read_to_string(state.log_path(&job)).unwrap();
+        assert!(log.lines().any(|l| l.contains("\"RUN_RESUMED\"")), "{log}");
     }
 
     #[test]
