@@ -43,6 +43,8 @@ pub enum Command {
     Jobs(JobsCommand),
     /// Run stored jobs on their schedules, answer GET /health, stop cleanly on SIGTERM.
     Serve(ServeArgs),
+    /// Mask sensitive values in a CSV/TSV, JSON/JSON Lines or text file or stream.
+    Mask(MaskArgs),
     /// Act on a finding: move its object to the isolation bucket (copy, verify, delete), or
     /// move it back.
     Quarantine(QuarantineArgs),
@@ -300,4 +302,35 @@ pub struct ServeArgs {
     /// Seconds between looks for due jobs.
     #[arg(long, default_value_t = 30)]
     pub tick: u64,
+}
+
+/// `dragnet mask`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Policies: dragnet's form {\"identifiers\": [...], \"rules\": [{\"identifiers\"|\"categories\": [...], \"operator\": ...}], \"default\": ...}, or a CloudWatch Logs data protection policy document. Keyed operators (hash, formatPreserving) take their key from DRAGNET_MASK_KEY.\nExample: tail -F app.log | dragnet mask - --follow"
+)]
+pub struct MaskArgs {
+    /// The file, or - for stdin.
+    pub file: PathBuf,
+    /// Masking policy file (default: every managed identifier with its default operator).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Format (auto: by extension; stdin is text).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "tsv", "json", "jsonl", "text"])]
+    pub format: String,
+    /// Where the masked data goes (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write audit findings (identifier, count, location; never the value) here, as JSON Lines.
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
+    /// Flush every line as soon as it is masked (for log forwarding).
+    #[arg(long)]
+    pub follow: bool,
+    /// Custom identifier files whose identifiers are masked too.
+    #[arg(long = "identifiers")]
+    pub identifiers: Vec<PathBuf>,
+    /// Config file (default: ./dragnet.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }

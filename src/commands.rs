@@ -15,8 +15,8 @@ use dragnet_model::Timestamp;
 use dragnet_store::{BucketInfo, DirStore, ObjectMeta};
 
 use crate::cli::{
-    ClassifyArgs, Cli, Command, IdentifiersCommand, QuarantineArgs, SampleDataArgs, ScanArgs,
-    TestArgs,
+    ClassifyArgs, Cli, Command, IdentifiersCommand, MaskArgs, QuarantineArgs, SampleDataArgs,
+    ScanArgs, TestArgs,
 };
 use crate::config::Config;
 use crate::progress::{summary_table, StderrProgress};
@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Quarantine(args) => quarantine_command(args),
         Command::Jobs(cmd) => crate::jobs::run(cmd),
         Command::Serve(args) => crate::serve::run(args),
+        Command::Mask(args) => mask_command(args),
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),
@@ -407,6 +408,90 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
     let mut stdout = io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &out).map_err(anyhow::Error::from)?;
     writeln!(stdout).map_err(anyhow::Error::from)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mask_command(args: MaskArgs) -> Result<ExitCode, Exit> {
+    use dragnet_mask::{MaskFormat, MaskPolicy, Masker};
+    let (config, _) = config(args.config.as_deref())?;
+    let policy = match &args.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading masking policy {}", p.display()))?;
+            MaskPolicy::parse(&text).with_context(|| format!("masking policy {}", p.display()))?
+        }
+        None => MaskPolicy::defaults(),
+    };
+    let keyed = policy.rules.iter().any(|(_, op)| op.needs_key())
+        || policy.default.as_ref().is_some_and(|op| op.needs_key());
+    let key = std::env::var("DRAGNET_MASK_KEY").unwrap_or_default();
+    if keyed && key.is_empty() {
+        return Err(anyhow::anyhow!("the policy uses a keyed operator (hash or formatPreserving): set DRAGNET_MASK_KEY to the masking key").into());
+    }
+    let mut files = config.identifiers.clone();
+    files.extend(args.identifiers.iter().cloned());
+    let custom = load::custom_identifiers(&files)?;
+    let mut masker = Masker::new(policy, &custom, key.into_bytes())?;
+    let stdin = args.file.as_os_str() == "-";
+    let ext = args
+        .file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let format = match (args.format.as_str(), ext.as_str()) {
+        ("csv", _) | ("auto", "csv") if !stdin || args.format == "csv" => MaskFormat::Csv,
+        ("tsv", _) | ("auto", "tsv") => MaskFormat::Tsv,
+        ("json", _) | ("auto", "json") => MaskFormat::Json,
+        ("jsonl", _) | ("auto", "jsonl" | "ndjson") => MaskFormat::JsonLines,
+        _ => MaskFormat::Text,
+    };
+    let input: Box<dyn io::BufRead> = if stdin {
+        Box::new(io::BufReader::new(io::stdin()))
+    } else {
+        Box::new(io::BufReader::new(
+            std::fs::File::open(&args.file)
+                .with_context(|| format!("opening {}", args.file.display()))?,
+        ))
+    };
+    let mut output: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None if args.follow => Box::new(io::stdout()),
+        None => Box::new(io::BufWriter::new(io::stdout())),
+    };
+    let mut audit_file = match &args.audit {
+        Some(p) => Some(io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let source = if stdin {
+        "stdin".to_string()
+    } else {
+        args.file.display().to_string()
+    };
+    let summary = masker
+        .mask_stream(
+            format,
+            &source,
+            input,
+            &mut output,
+            audit_file.as_mut().map(|w| w as &mut dyn Write),
+            args.follow,
+        )
+        .map_err(|e| Exit::failed(anyhow::anyhow!("masking {source}: {e}")))?;
+    if let Some(mut a) = audit_file {
+        a.flush().map_err(anyhow::Error::from)?;
+    }
+    let total: u64 = summary.masked.values().sum();
+    if !args.follow {
+        eprintln!(
+            "masked {total} values in {} units of {source}",
+            summary.units
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

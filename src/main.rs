@@ -15,6 +15,7 @@ mod sample;
 mod serve;
 
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use clap::Parser;
 
@@ -81,7 +82,79 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_env("DRAGNET_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(MaskedStderr::new())
         .with_target(false)
         .try_init();
+}
+
+/// dragnet's own log lines go through the masking engine before they reach stderr, so a
+/// value that slipped into a log field (an object key, an error from a parser quoting its
+/// input) is never printed raw. The masker is built on the first log line, so a run that logs
+/// nothing pays nothing.
+struct MaskedStderr {
+    masker: Arc<OnceLock<Option<Mutex<dragnet_mask::Masker>>>>,
+}
+
+impl MaskedStderr {
+    fn new() -> Self {
+        MaskedStderr {
+            masker: Arc::new(OnceLock::new()),
+        }
+    }
+}
+
+/// One log line, masked and written when the formatter is done with it.
+struct MaskedLine {
+    buf: Vec<u8>,
+    masker: Arc<OnceLock<Option<Mutex<dragnet_mask::Masker>>>>,
+}
+
+impl std::io::Write for MaskedLine {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for MaskedLine {
+    fn drop(&mut self) {
+        let masker = self.masker.get_or_init(|| {
+            dragnet_mask::Masker::new(dragnet_mask::MaskPolicy::defaults(), &[], Vec::new())
+                .ok()
+                .map(Mutex::new)
+        });
+        let mut out: Vec<u8> = Vec::new();
+        let masked = masker.as_ref().is_some_and(|m| {
+            let mut m = m.lock().unwrap_or_else(|p| p.into_inner());
+            m.mask_stream(
+                dragnet_mask::MaskFormat::Text,
+                "log",
+                &self.buf[..],
+                &mut out,
+                None,
+                false,
+            )
+            .is_ok()
+        });
+        let mut err = std::io::stderr().lock();
+        // Without a masker nothing is printed rather than something unmasked.
+        let _ = if masked {
+            std::io::Write::write_all(&mut err, &out)
+        } else {
+            std::io::Write::write_all(&mut err, b"(log line withheld: masking unavailable)\n")
+        };
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedStderr {
+    type Writer = MaskedLine;
+    fn make_writer(&'a self) -> MaskedLine {
+        MaskedLine {
+            buf: Vec::new(),
+            masker: self.masker.clone(),
+        }
+    }
 }

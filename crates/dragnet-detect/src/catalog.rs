@@ -30,6 +30,9 @@ pub struct PatternDef {
     pub regex: &'static str,
     /// When a match of it counts.
     pub kind: PatternKind,
+    /// A byte no match can do without (`@` for emails): units without it skip the pattern,
+    /// which then runs outside the shared multi-pattern pass.
+    pub requires: Option<u8>,
 }
 
 /// A managed data identifier.
@@ -124,6 +127,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"[A-Za-z0-9/+]{40}",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::aws_secret_key),
         priority: 100,
@@ -137,6 +141,31 @@ pub static MANAGED: &[ManagedIdentifier] = &[
             "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             "Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2n with no keyword",
             "secret key: Xq3v9ZkL2mN8pR4sT6uW1yA5bC7dE0fG/hJ+kM2nEXTRA",
+        ],
+    },
+    ManagedIdentifier {
+        id: "AWS_ACCESS_KEY_ID",
+        category: Category::Credentials,
+        recommended: false,
+        extension: true,
+        keywords: &["access key", "aws_access_key_id", "accesskeyid"],
+        patterns: &[PatternDef {
+            regex: r"\b(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA|ABIA|ACCA)[A-Z2-7]{16}\b",
+            kind: PatternKind::Always,
+            requires: None,
+        }],
+        validator: Some(validators::aws_access_key_id),
+        priority: 95,
+        cloudwatch_name: Some("AwsAccessKey"),
+        examples: &[
+            "aws_access_key_id = AKIA2OGYBAH6TT2HRQ7V",
+            "\"accessKeyId\": \"ASIAZ3MHAL4G7PBC2QXM\"",
+            "key AIDAJQABLZS4A3QDU576 in the log",
+        ],
+        negative_examples: &[
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "AKIA2OGYBAH6TT2HRQ7",
+            "XAKIA2OGYBAH6TT2HRQ7V",
         ],
     },
     ManagedIdentifier {
@@ -186,6 +215,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b\d(?:[ \-]?\d){12,18}\b",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::credit_card),
         priority: 90,
@@ -217,6 +247,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|\d{1,2} (?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{4})\b",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::birth_date),
         priority: 30,
@@ -254,6 +285,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:[A-Z]{1,2}\d{5,13}|\d{7,13}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d|[A-Z]-?\d{3}-?\d{4}-?\d{4}(?:-?\d{2})?)\b",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::drivers_license),
         priority: 60,
@@ -276,8 +308,10 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         extension: true,
         keywords: &["email", "e-mail", "mail"],
         patterns: &[PatternDef {
-            regex: r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
+            // Internationalized addresses (RFC 6531) have letters of any script.
+            regex: r"\b[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,24}\b",
             kind: PatternKind::Always,
+            requires: Some(b'@'),
         }],
         validator: Some(validators::email),
         priority: 85,
@@ -302,6 +336,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
             kind: PatternKind::Always,
+            requires: None,
         }],
         validator: Some(validators::ipv4),
         priority: 55,
@@ -323,10 +358,12 @@ pub static MANAGED: &[ManagedIdentifier] = &[
             PatternDef {
                 regex: r"\b(?:(?:Mr|Mrs|Ms|Dr|Miss|Prof)\.? )?\p{Lu}\p{Ll}+(?: \p{Lu}\.?)? \p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?\b",
                 kind: PatternKind::Always,
+                requires: None,
             },
             PatternDef {
                 regex: r"^\p{L}[\p{L}'’.\-]*\d*(?:[ ]+\p{L}[\p{L}'’.\-]*\d*){1,3}$",
                 kind: PatternKind::WholeValueInKeywordColumn,
+                requires: None,
             },
         ],
         validator: Some(full_name),
@@ -351,10 +388,12 @@ pub static MANAGED: &[ManagedIdentifier] = &[
                     r",?[ ]+(?:[A-Za-z.'\-]+[ ]+){0,3}[A-Za-z.'\-]+,?[ ]+(?:[A-Z]{2}|(?i:alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming))[ ]+\d{5}(?:-\d{4})?\b"
                 ),
                 kind: PatternKind::Always,
+                requires: None,
             },
             PatternDef {
                 regex: concat!("^", street_line!(), "$"),
                 kind: PatternKind::WholeValueInKeywordColumn,
+                requires: None,
             },
         ],
         validator: None,
@@ -390,10 +429,12 @@ pub static MANAGED: &[ManagedIdentifier] = &[
             PatternDef {
                 regex: r"(?:\+1[\-. ]?|\b1[\-. ])\(?[2-9]\d{2}\)?[\-. ]?[2-9]\d{2}[\-. ]?\d{4}\b",
                 kind: PatternKind::Always,
+                requires: None,
             },
             PatternDef {
                 regex: r"(?:\+?1[\-. ]?)?(?:\(\b|\b)[2-9]\d{2}\)?[\-. ]?[2-9]\d{2}[\-. ]?\d{4}\b",
                 kind: PatternKind::NeedsKeyword,
+                requires: None,
             },
         ],
         validator: Some(validators::nanp_phone),
@@ -425,6 +466,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:[A-Z]\d{8}|\d{9})\b",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::us_passport),
         priority: 70,
@@ -455,6 +497,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})\b",
             kind: PatternKind::NeedsKeyword,
+            requires: None,
         }],
         validator: Some(validators::us_ssn),
         priority: 80,

@@ -66,6 +66,7 @@ impl IdentifierInfo {
 struct CompiledPattern {
     regex: Regex,
     kind: PatternKind,
+    requires: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -146,6 +147,8 @@ struct ScanPlan {
     gated: Vec<usize>,
     /// Shortest unit any pattern of `set` can match (shorter units skip the pass).
     min_len: usize,
+    /// Patterns that run alone, only on units holding their required byte.
+    byte_gated: Vec<(usize, usize, u8)>,
 }
 
 /// The compiled set of identifiers a job runs.
@@ -188,6 +191,7 @@ fn build_plan(
         whole_value: Vec::new(),
         gated: Vec::new(),
         min_len: 0,
+        byte_gated: Vec::new(),
     };
     let mut patterns = Vec::new();
     for (i, ident) in identifiers.iter().enumerate() {
@@ -195,6 +199,11 @@ fn build_plan(
         let mut gated = false;
         for (j, p) in ident.patterns.iter().enumerate() {
             match (p.kind, q) {
+                (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true)
+                    if p.requires.is_some() =>
+                {
+                    plan.byte_gated.push((i, j, p.requires.unwrap_or_default()));
+                }
                 (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true) => {
                     patterns.push(p.regex.as_str().to_string());
                     plan.set_owner.push((i, j));
@@ -258,6 +267,7 @@ impl Engine {
                         )
                     }),
                     kind: p.kind,
+                    requires: p.requires,
                 })
                 .collect();
             identifiers.push(CompiledIdentifier {
@@ -297,7 +307,11 @@ impl Engine {
                         severity_levels: c.severity_levels.clone(),
                     },
                 },
-                patterns: vec![CompiledPattern { regex, kind }],
+                patterns: vec![CompiledPattern {
+                    regex,
+                    kind,
+                    requires: None,
+                }],
                 folded_keywords: c.keywords.iter().map(|k| fold(k)).collect(),
                 distance: c.max_match_distance(),
                 distance_to_end: true,
@@ -472,6 +486,12 @@ impl Engine {
             set.which_overlapping_matches(&Input::new(text), patterns);
             for pid in patterns.iter() {
                 let (ii, pi) = plan.set_owner[pid.as_usize()];
+                self.find_all(ii, pi, text, skip_before, None, out, first_new);
+            }
+        }
+        // 1b. Patterns that cannot match without a byte the unit does not hold are skipped.
+        for &(ii, pi, byte) in &plan.byte_gated {
+            if memchr::memchr(byte, text).is_some() {
                 self.find_all(ii, pi, text, skip_before, None, out, first_new);
             }
         }

@@ -257,6 +257,11 @@ pub fn aws_secret_key(text: &[u8], m: Range<usize>) -> bool {
         && !EXAMPLES.contains(&s)
 }
 
+/// AWS access key ids: AWS's documentation example is ignored.
+pub fn aws_access_key_id(text: &[u8], m: Range<usize>) -> bool {
+    &text[m] != b"AKIAIOSFODNN7EXAMPLE"
+}
+
 /// US passport numbers: not a run of one repeated digit.
 pub fn us_passport(text: &[u8], m: Range<usize>) -> bool {
     let d = digits(&text[m]);
