@@ -12,7 +12,7 @@ use dragnet_job::report::{report, ObjectRef, RunIdentity};
 use dragnet_job::{adhoc_job_id, run_job, JobRun, PlanOptions, RunReport, Shard};
 use dragnet_model::identifiers::CustomDataIdentifier;
 use dragnet_model::Timestamp;
-use dragnet_store::{BucketInfo, DirStore, ObjectMeta};
+use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore};
 
 use crate::cli::{
     ClassifyArgs, Cli, Command, IdentifiersCommand, MaskArgs, QuarantineArgs, SampleDataArgs,
@@ -67,13 +67,13 @@ pub struct ScanSetup {
     /// The engine.
     pub engine: Engine,
     /// The store.
-    pub store: Arc<DirStore>,
+    pub store: Arc<dyn ObjectStore>,
 }
 
 /// Loads the spec, identifiers and allow lists of a scan.
 pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit> {
     let spec = load::job_spec(&args.job, args.name.as_deref(), config)?;
-    let store = Arc::new(DirStore::new(&config.store.root));
+    let store = crate::store::open(config)?;
     let mut id_files = config.identifiers.clone();
     id_files.extend(args.identifiers.iter().cloned());
     let custom = load::custom_identifiers(&id_files)?;
@@ -370,7 +370,8 @@ fn identifiers_test(args: TestArgs) -> Result<ExitCode, Exit> {
 
 fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
     let (config, _) = config(args.config.as_deref())?;
-    let store = DirStore::new(&config.store.root);
+    let store = crate::store::open(&config)?;
+    let store = store.as_ref();
     let bucket =
         config.resolve_parameter(args.bucket.as_deref().unwrap_or(&config.quarantine.bucket))?;
     let iso = dragnet_quarantine::Isolation {
@@ -393,7 +394,7 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
             serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
         let request = dragnet_quarantine::QuarantineRequest::from_json(&value)
             .with_context(|| format!("{}", path.display()))?;
-        let outcome = dragnet_quarantine::quarantine(&store, &request, &iso, "dragnet quarantine")
+        let outcome = dragnet_quarantine::quarantine(store, &request, &iso, "dragnet quarantine")
             .map_err(Exit::failed)?;
         let status = match &outcome {
             dragnet_quarantine::MoveOutcome::Moved(_) => "MOVED",
@@ -402,7 +403,7 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
         serde_json::json!({"status": status, "record": outcome.record()})
     } else {
         let finding_id = args.restore.as_deref().unwrap_or_default();
-        let record = dragnet_quarantine::restore(&store, &iso, finding_id).map_err(Exit::failed)?;
+        let record = dragnet_quarantine::restore(store, &iso, finding_id).map_err(Exit::failed)?;
         serde_json::json!({"status": "RESTORED", "record": record})
     };
     let mut stdout = io::stdout().lock();

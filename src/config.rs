@@ -246,12 +246,11 @@ impl Config {
 
     fn validate(&self, path: &Path) -> Result<()> {
         match self.store.kind.as_str() {
-            "dir" => {}
-            "s3" => bail!(
-                "config file {}: store.kind = \"s3\" is not available in this build yet (AWS mode is tracked separately); use \"dir\"",
+            "dir" | "s3" => {}
+            other => bail!(
+                "config file {}: store.kind = {other:?} is not known (allowed: dir, s3)",
                 path.display()
             ),
-            other => bail!("config file {}: store.kind = {other:?} is not known (allowed: dir, s3)", path.display()),
         }
         match self.events.kind.as_str() {
             "local" => {}

@@ -10,7 +10,6 @@ use dragnet_job::{run_stored, JobRecord, JobStore, PlanOptions, StoredRunOptions
 use dragnet_model::ids::stable_hex_id;
 use dragnet_model::jobspec::JobType;
 use dragnet_model::Timestamp;
-use dragnet_store::DirStore;
 
 use crate::cli::{JobsCommand, JobsRunArgs};
 use crate::commands::{bucket_errors, config, delivery_failures};
@@ -74,9 +73,9 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             let (config, store) = open(common.config.as_deref())?;
             let mut spec_doc = load::job_spec(&spec, name.as_deref(), &config)?;
             // The identifiers and allow lists it names must exist now, not at its first run.
-            let dir = DirStore::new(&config.store.root);
+            let dir = crate::store::open(&config)?;
             let custom = load::custom_identifiers(&config.identifiers)?;
-            let allow = load::allow_lists(&config.allow_lists, &dir)?;
+            let allow = load::allow_lists(&config.allow_lists, dir.as_ref())?;
             load::job_engine(&spec_doc, &custom, &allow)
                 .with_context(|| format!("job spec {}", spec.display()))?;
             let now = Timestamp::now();
@@ -269,7 +268,7 @@ pub fn execute(
     stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 ) -> Result<Executed, Exit> {
     let job = store.job(id).map_err(anyhow::Error::from)?;
-    let objects = Arc::new(DirStore::new(&config.store.root));
+    let objects = crate::store::open(config)?;
     let mut id_files = config.identifiers.clone();
     id_files.extend(identifiers.iter().cloned());
     let custom = load::custom_identifiers(&id_files)?;

@@ -13,6 +13,7 @@ mod progress;
 mod react;
 mod sample;
 mod serve;
+mod store;
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock};

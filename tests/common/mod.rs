@@ -81,3 +81,96 @@ pub fn workdir() -> tempfile::TempDir {
     .unwrap();
     dir
 }
+
+/// A moto server (the AWS emulator from PyPI) on a free loopback port, stopped when dropped,
+/// even when the test panics.
+pub struct Moto {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `moto_server` from PATH, else from a virtualenv under `target/` that is created (and
+/// `moto[server]` installed into it from PyPI) on first use.
+fn moto_server() -> PathBuf {
+    if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("moto_server"))
+            .find(|p| p.is_file())
+    }) {
+        return found;
+    }
+    let venv = repo().join("target/moto-venv");
+    let server = venv.join("bin/moto_server");
+    if !server.is_file() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "moto[server]"])
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "could not install moto[server] into {} (needs python3 and PyPI)",
+            venv.display()
+        );
+    }
+    server
+}
+
+/// Starts a moto server and waits until it answers.
+pub fn moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(moto_server())
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    moto
+}
+
+/// The environment the AWS SDK reads in emulator tests: fake credentials, a region, no
+/// instance metadata lookups.
+pub const AWS_TEST_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+/// Runs `dragnet` with the emulator environment.
+pub fn dragnet_aws(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dragnet"));
+    cmd.args(args).current_dir(dir).env_remove("DRAGNET_LOG");
+    for (k, v) in AWS_TEST_ENV {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the dragnet binary runs")
+}

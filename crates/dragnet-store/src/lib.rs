@@ -10,6 +10,8 @@ mod dir;
 #[cfg(feature = "fault-injection")]
 pub mod faulty;
 mod keys;
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::io::Read;

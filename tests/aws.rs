@@ -1,0 +1,180 @@
+//! AWS mode against a local AWS emulator (moto server, started by the harness): the scan and
+//! react paths over S3 through the AWS SDK for Rust.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use dragnet_store::s3::{S3Options, S3Store};
+use dragnet_store::{ObjectAttributes, ObjectStore};
+
+const SOURCE: &str = "synthea-data-111222333444-us-east-1";
+const ISOLATION: &str = "macie-isolation-111222333444-us-east-1";
+
+fn client(moto: &Moto) -> S3Store {
+    for (k, v) in AWS_TEST_ENV {
+        // The values are the same for every test, so tests running in parallel agree.
+        std::env::set_var(k, v);
+    }
+    S3Store::connect(&S3Options {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+        force_path_style: true,
+    })
+    .unwrap()
+}
+
+fn keys(s3: &S3Store, bucket: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    s3.list(bucket, "", &mut |m| keys.push(m.key)).unwrap();
+    keys
+}
+
+#[test]
+fn the_walkthrough_over_s3_scans_quarantines_and_restores() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(SOURCE).unwrap();
+    s3.create_bucket(ISOLATION).unwrap();
+    let sample = repo().join("sample-data/buckets").join(SOURCE);
+    let attrs = ObjectAttributes {
+        content_type: Some("text/csv".into()),
+        metadata: BTreeMap::from([("source".into(), "synthea".into())]),
+        tags: BTreeMap::from([("Project".into(), "Synthea".into())]),
+    };
+    for name in [
+        "patients.csv",
+        "organizations.csv",
+        "allergies.csv",
+        "payers.csv",
+        "supplies.csv",
+    ] {
+        s3.put(
+            SOURCE,
+            name,
+            &mut std::fs::File::open(sample.join(name)).unwrap(),
+            &attrs,
+        )
+        .unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::copy(
+        repo().join("sample-data/rules.json"),
+        dir.join("rules.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "region = \"us-east-1\"\naccount_id = \"111222333444\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[events]\nrules = \"rules.json\"\n[alerts]\ntopics = {{ \"high-severity-sms\" = \"sms\" }}\n[quarantine]\nbucket = \"{ISOLATION}\"\n",
+            repo().join("sample-data/custom-identifiers.json").display(),
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    let spec = repo().join("sample-data/jobs/one-time.json");
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", spec.to_str().unwrap(), "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout_json(&o);
+    assert_eq!(summary["runStatistics"]["objectsListed"], 5);
+    assert_eq!(summary["findings"], 4, "supplies.csv holds only its header");
+
+    // High findings moved through the real S3 API, with metadata and tags kept; Medium tagged.
+    let findings = jsonl(&dir.join("out/findings.jsonl"));
+    let high: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["severity"]["description"] == "High")
+        .map(|f| f["resourcesAffected"]["s3Object"]["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(high, vec!["organizations.csv", "patients.csv"]);
+    let remaining = keys(&s3, SOURCE);
+    assert_eq!(
+        remaining,
+        vec!["allergies.csv", "payers.csv", "supplies.csv"]
+    );
+    let isolated = keys(&s3, ISOLATION);
+    assert!(
+        isolated.contains(&"patients.csv".to_string())
+            && isolated.contains(&"organizations.csv".to_string()),
+        "{isolated:?}"
+    );
+    assert_eq!(s3.attributes(ISOLATION, "patients.csv").unwrap(), attrs);
+    assert_eq!(
+        s3.attributes(SOURCE, "allergies.csv").unwrap().tags["dragnet-sensitivity"],
+        "medium"
+    );
+    let patients = findings
+        .iter()
+        .find(|f| f["resourcesAffected"]["s3Object"]["key"] == "patients.csv")
+        .unwrap();
+    assert_eq!(
+        patients["resourcesAffected"]["s3Object"]["eTag"]
+            .as_str()
+            .unwrap()
+            .len(),
+        32,
+        "the S3 ETag"
+    );
+
+    // Restore puts the object back, byte for byte, with its attributes.
+    let id = patients["id"].as_str().unwrap();
+    let o = dragnet_aws(dir, &["quarantine", "--restore", id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut s3.get(SOURCE, "patients.csv").unwrap(), &mut body).unwrap();
+    assert_eq!(body, std::fs::read(sample.join("patients.csv")).unwrap());
+    assert_eq!(s3.attributes(SOURCE, "patients.csv").unwrap(), attrs);
+    assert!(!keys(&s3, ISOLATION).contains(&"patients.csv".to_string()));
+}
+
+#[test]
+fn s3_errors_are_per_object_and_per_bucket() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket("data-bucket").unwrap();
+    s3.put(
+        "data-bucket",
+        "a.csv",
+        &mut &b"SSN\n536-22-1234\n"[..],
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        s3.get("data-bucket", "nope.csv"),
+        Err(dragnet_store::StoreError::NoSuchKey { .. })
+    ));
+    assert!(matches!(
+        s3.head("no-such-bucket-x", "a"),
+        Err(dragnet_store::StoreError::NoSuchKey { .. }
+            | dragnet_store::StoreError::NoSuchBucket { .. })
+    ));
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("job.json"),
+        r#"{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["data-bucket","missing-bucket-y"]}]}}"#,
+    )
+    .unwrap();
+    let o = dragnet_aws(
+        work.path(),
+        &["scan", "--job", "job.json", "--out", "out", "--no-events"],
+    );
+    expect_failure(&o, 1, "missing-bucket-y");
+    assert_eq!(
+        jsonl(&work.path().join("out/findings.jsonl")).len(),
+        1,
+        "the other bucket was scanned"
+    );
+}
