@@ -147,12 +147,7 @@ pub fn job_engine(
         spec.selector(),
         spec.managed_data_identifier_ids.as_deref().unwrap_or(&[]),
     )?;
-    let wanted: BTreeSet<&str> = spec
-        .custom_data_identifier_ids
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let wanted = named(&spec.custom_data_identifier_ids);
     let unknown = unknown_ids(&wanted, |id| custom.iter().any(|c| c.id == id));
     if !unknown.is_empty() {
         bail!(
@@ -165,12 +160,7 @@ pub fn job_engine(
         .filter(|c| wanted.contains(c.id.as_str()))
         .cloned()
         .collect();
-    let wanted_allow: BTreeSet<&str> = spec
-        .allow_list_ids
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let wanted_allow = named(&spec.allow_list_ids);
     let unknown = unknown_ids(&wanted_allow, |id| allow.iter().any(|(l, _)| l.id == id));
     if !unknown.is_empty() {
         bail!(
@@ -210,6 +200,11 @@ pub fn managed_option(value: &str) -> Result<Vec<&'static ManagedIdentifier>> {
     select_managed(selector, &ids).map_err(|e| anyhow::anyhow!("--managed: {e}"))
 }
 
+/// The ids a job spec lists (custom identifiers or allow lists).
+fn named(ids: &Option<Vec<String>>) -> BTreeSet<&str> {
+    ids.iter().flatten().map(String::as_str).collect()
+}
+
 /// The ids a job names that no loaded file defines.
 fn unknown_ids<'a>(wanted: &BTreeSet<&'a str>, defined: impl Fn(&str) -> bool) -> Vec<&'a str> {
     wanted.iter().copied().filter(|id| !defined(id)).collect()
@@ -230,22 +225,12 @@ pub fn ruleset_fingerprint(
     .iter()
     .map(|m| m.id)
     .collect();
-    let wanted: BTreeSet<&str> = spec
-        .custom_data_identifier_ids
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let wanted = named(&spec.custom_data_identifier_ids);
     let custom: Vec<&CustomDataIdentifier> = custom
         .iter()
         .filter(|c| wanted.contains(c.id.as_str()))
         .collect();
-    let wanted_allow: BTreeSet<&str> = spec
-        .allow_list_ids
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let wanted_allow = named(&spec.allow_list_ids);
     let allow: Vec<String> = allow
         .iter()
         .filter(|(l, _)| wanted_allow.contains(l.id.as_str()))

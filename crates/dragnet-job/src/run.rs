@@ -99,6 +99,21 @@ pub struct FindingCounts {
     pub by_type: BTreeMap<String, u64>,
 }
 
+impl FindingCounts {
+    /// Counts one finding.
+    pub fn add(&mut self, f: &Finding) {
+        self.total += 1;
+        *self
+            .by_severity
+            .entry(f.severity.0.description().into())
+            .or_default() += 1;
+        *self
+            .by_type
+            .entry(f.finding_type.as_str().into())
+            .or_default() += 1;
+    }
+}
+
 /// `runStatistics` of `job.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -348,17 +363,7 @@ pub fn run_job_observed(
     });
     let mut statistics = stats.into_inner().unwrap_or_else(|p| p.into_inner());
     for f in &findings {
-        statistics.findings.total += 1;
-        *statistics
-            .findings
-            .by_severity
-            .entry(f.severity.0.description().into())
-            .or_default() += 1;
-        *statistics
-            .findings
-            .by_type
-            .entry(f.finding_type.as_str().into())
-            .or_default() += 1;
+        statistics.findings.add(f);
     }
     statistics.wall_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     let findings_path = out.join("findings.jsonl");

@@ -237,17 +237,7 @@ pub fn run_stored(
                 what: "finding",
                 message: e.to_string(),
             })?;
-            stats.findings.total += 1;
-            *stats
-                .findings
-                .by_severity
-                .entry(f.severity.0.description().into())
-                .or_default() += 1;
-            *stats
-                .findings
-                .by_type
-                .entry(f.finding_type.as_str().into())
-                .or_default() += 1;
+            stats.findings.add(&f);
             findings.push(f);
         }
     }
