@@ -317,15 +317,24 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_example_is_a_valid_config() {
+    fn the_readme_examples_are_valid_configs() {
         let readme = include_str!("../README.md");
-        let start = readme.find("```toml\n").expect("README has a toml example") + 8;
-        let end = start + readme[start..].find("```").unwrap();
-        let c = load(&readme[start..end]).unwrap();
-        assert_eq!(
-            c.alerts.topics.get("high-severity-sms"),
-            Some(&dragnet_events::Protocol::Sms)
-        );
+        let mut examples = Vec::new();
+        let mut rest = readme;
+        while let Some(start) = rest.find("```toml\n") {
+            let body = &rest[start + 8..];
+            let end = body.find("```").expect("closed toml block");
+            examples.push(
+                load(&body[..end])
+                    .unwrap_or_else(|e| panic!("README toml example does not load: {e:#}")),
+            );
+            rest = &body[end..];
+        }
+        assert!(examples.len() >= 2, "the config and AWS mode examples");
+        assert!(examples
+            .iter()
+            .any(|c| c.alerts.topics.get("high-severity-sms")
+                == Some(&dragnet_events::Protocol::Sms)));
         let sample = load(include_str!("../sample-data/dragnet.toml")).unwrap();
         assert_eq!(sample.state.schedule_time, "02:00");
     }
