@@ -372,8 +372,10 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
     let (config, _) = config(args.config.as_deref())?;
     let store = crate::store::open(&config)?;
     let store = store.as_ref();
-    let bucket =
-        config.resolve_parameter(args.bucket.as_deref().unwrap_or(&config.quarantine.bucket))?;
+    let bucket = crate::params::resolve(
+        &config,
+        args.bucket.as_deref().unwrap_or(&config.quarantine.bucket),
+    )?;
     let iso = dragnet_quarantine::Isolation {
         bucket,
         prefix: args

@@ -272,17 +272,6 @@ impl Config {
         }
         Ok(())
     }
-
-    /// Resolves a value of the form `ssm:/path` from `[parameters]`; other values are returned
-    /// as they are.
-    pub fn resolve_parameter(&self, value: &str) -> Result<String> {
-        match value.strip_prefix("ssm:") {
-            Some(name) => self.parameters.get(name).cloned().with_context(|| {
-                format!("SSM parameter {name:?} is not defined: add it under [parameters] in the config file")
-            }),
-            None => Ok(value.to_string()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -343,13 +332,11 @@ mod tests {
     fn ssm_parameters() {
         let c = load("[parameters]\n\"/macie_demo/patient_data_bucket\" = \"synthea\"\n").unwrap();
         assert_eq!(
-            c.resolve_parameter("ssm:/macie_demo/patient_data_bucket")
-                .unwrap(),
+            crate::params::resolve(&c, "ssm:/macie_demo/patient_data_bucket").unwrap(),
             "synthea"
         );
-        assert_eq!(c.resolve_parameter("plain").unwrap(), "plain");
-        assert!(c
-            .resolve_parameter("ssm:/missing")
+        assert_eq!(crate::params::resolve(&c, "plain").unwrap(), "plain");
+        assert!(crate::params::resolve(&c, "ssm:/missing")
             .unwrap_err()
             .to_string()
             .contains("\"/missing\""));

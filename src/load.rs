@@ -27,7 +27,7 @@ pub fn job_spec(path: &Path, name: Option<&str>, config: &Config) -> Result<JobS
     if let Some(defs) = spec.s3_job_definition.bucket_definitions.as_mut() {
         for (i, def) in defs.iter_mut().enumerate() {
             for (j, bucket) in def.buckets.iter_mut().enumerate() {
-                *bucket = config.resolve_parameter(bucket).with_context(|| {
+                *bucket = crate::params::resolve(config, bucket).with_context(|| {
                     format!(
                         "job spec {}: s3JobDefinition.bucketDefinitions[{i}].buckets[{j}]",
                         path.display()

@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod jobs;
 mod load;
+mod params;
 mod progress;
 mod react;
 mod sample;

@@ -178,3 +178,78 @@ fn s3_errors_are_per_object_and_per_bucket() {
         "the other bucket was scanned"
     );
 }
+
+#[test]
+fn ssm_bucket_names_resolve_from_parameter_store() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket("patient-data-bucket").unwrap();
+    s3.put(
+        "patient-data-bucket",
+        "p.csv",
+        &mut &b"SSN\n536-22-1234\n"[..],
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&moto.endpoint)
+            .load()
+            .await;
+        aws_sdk_ssm::Client::new(&shared)
+            .put_parameter()
+            .name("/macie_demo/patient_data_bucket")
+            .value("patient-data-bucket")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send()
+            .await
+            .unwrap();
+    });
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    let spec = |param: &str| {
+        format!(
+            r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["ssm:{param}"]}}]}}}}"#
+        )
+    };
+    std::fs::write(
+        dir.join("job.json"),
+        spec("/macie_demo/patient_data_bucket"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env("AWS_ENDPOINT_URL_SSM", &moto.endpoint);
+        for (k, v) in AWS_TEST_ENV {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let o = run(&["scan", "--job", "job.json", "--out", "out", "--no-events"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["findings"], 1);
+    let job: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/job.json")).unwrap()).unwrap();
+    assert_eq!(
+        job["s3JobDefinition"]["bucketDefinitions"][0]["buckets"][0],
+        "patient-data-bucket"
+    );
+    std::fs::write(dir.join("job.json"), spec("/macie_demo/nope")).unwrap();
+    let o = run(&["scan", "--job", "job.json", "--out", "out2", "--no-events"]);
+    expect_failure(&o, 2, "SSM parameter \"/macie_demo/nope\" does not exist");
+}
