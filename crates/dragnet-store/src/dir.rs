@@ -322,7 +322,11 @@ impl ObjectStore for DirStore {
         let (path, m) = self.existing_file(bucket, key)?;
         let mut f = File::open(&path).map_err(io_err(format!("opening {}", path.display())))?;
         let mut md5 = Md5::new();
-        io::copy(&mut f, &mut md5).map_err(io_err(format!("reading {}", path.display())))?;
+        crate::for_each_chunk(&mut f, |chunk| {
+            md5.update(chunk);
+            Ok(())
+        })
+        .map_err(io_err(format!("reading {}", path.display())))?;
         Ok(meta_of(key.to_string(), &m, Some(hex(&md5.finalize()))))
     }
 
