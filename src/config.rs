@@ -61,8 +61,10 @@ pub struct EventsConfig {
     pub kind: String,
     /// `local`: rules file; none means findings are not routed.
     pub rules: Option<PathBuf>,
-    /// `eventbridge`: bus name.
+    /// `eventbridge`: bus name or ARN.
     pub bus: String,
+    /// `eventbridge`: custom endpoint (a local emulator); else `AWS_ENDPOINT_URL` or AWS.
+    pub endpoint_url: Option<String>,
     /// Event `source`.
     pub source: String,
     /// `local`: where events that could not be delivered are written.
@@ -154,6 +156,7 @@ impl Default for EventsConfig {
             kind: "local".into(),
             rules: None,
             bus: "default".into(),
+            endpoint_url: None,
             source: dragnet_model::event::DEFAULT_SOURCE.into(),
             dead_letter: "dead-letter.jsonl".into(),
         }
@@ -254,10 +257,16 @@ impl Config {
         }
         match self.events.kind.as_str() {
             "local" => {}
-            "eventbridge" => bail!(
-                "config file {}: events.kind = \"eventbridge\" is not available in this build yet; use \"local\"",
+            "eventbridge" if self.events.rules.is_some() => bail!(
+                "config file {}: events.rules is a local rules file, but events.kind = \"eventbridge\" routes with the rules deployed in EventBridge; remove one of them",
                 path.display()
             ),
+            "eventbridge" if self.events.source.starts_with("aws.") => bail!(
+                "config file {}: events.source = {:?}: EventBridge reserves sources starting with \"aws.\" for AWS services (PutEvents refuses them); use your own, e.g. \"dragnet\"",
+                path.display(),
+                self.events.source
+            ),
+            "eventbridge" => {}
             other => bail!("config file {}: events.kind = {other:?} is not known (allowed: local, eventbridge)", path.display()),
         }
         if dragnet_job::TimeOfDay::parse(&self.state.schedule_time).is_none() {
@@ -326,6 +335,27 @@ mod tests {
                 == Some(&dragnet_events::Protocol::Sms)));
         let sample = load(include_str!("../sample-data/dragnet.toml")).unwrap();
         assert_eq!(sample.state.schedule_time, "02:00");
+    }
+
+    #[test]
+    fn eventbridge_events_and_a_local_rules_file_do_not_mix() {
+        let c = load("[events]\nkind = \"eventbridge\"\nbus = \"findings\"\n").unwrap();
+        assert_eq!(c.events.bus, "findings");
+        let e = load("[events]\nkind = \"eventbridge\"\nrules = \"rules.json\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("events.rules") && e.contains("remove one"),
+            "{e}"
+        );
+        let e = load("[events]\nkind = \"eventbridge\"\nsource = \"aws.macie\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("reserves sources"), "{e}");
+        let e = load("[events]\nkind = \"kafka\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"kafka\" is not known"), "{e}");
     }
 
     #[test]

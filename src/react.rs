@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
+use dragnet_events::eventbridge::{EventBridgeOptions, EventBridgePublisher, Published};
 use dragnet_events::{
-    parse_rules, Delivery, LocalBus, Outbox, Outcome, RetryPolicy, Rule, RuleTarget, Target,
-    TargetHandler, TargetInput,
+    append_dead_letter, parse_rules, Delivery, LocalBus, Outbox, Outcome, RetryPolicy, Rule,
+    RuleTarget, Target, TargetHandler, TargetInput,
 };
 use dragnet_model::{Finding, FindingEvent, Timestamp};
 use dragnet_quarantine::{quarantine, tag, Isolation, MoveOutcome, QuarantineRequest};
@@ -117,8 +118,27 @@ impl TargetHandler for LocalTargets<'_> {
     }
 }
 
-/// Loads the configured rules into a local bus; `None` when no rules file is configured.
-pub fn configured_bus(config: &Config) -> Result<Option<LocalBus>> {
+/// Where finding events go: the local bus with its rules file, or Amazon EventBridge, whose
+/// own rules (deployed with `PutRule`/`PutTargets`) route them.
+pub enum Router {
+    /// In process, rules from the rules file.
+    Local(LocalBus),
+    /// `PutEvents` to a bus.
+    EventBridge(EventBridgePublisher),
+}
+
+/// The configured router; `None` when events go nowhere (local mode without a rules file).
+/// Rules are read and checked here, before any scan, so a bad rules file costs nothing.
+pub fn configured_bus(config: &Config) -> Result<Option<Router>> {
+    if config.events.kind == "eventbridge" {
+        let options = EventBridgeOptions {
+            bus: config.events.bus.clone(),
+            region: Some(config.region.clone()),
+            endpoint_url: config.events.endpoint_url.clone(),
+        };
+        let publisher = EventBridgePublisher::new(&options, RetryPolicy::default())?;
+        return Ok(Some(Router::EventBridge(publisher)));
+    }
     let Some(path) = &config.events.rules else {
         return Ok(None);
     };
@@ -126,11 +146,11 @@ pub fn configured_bus(config: &Config) -> Result<Option<LocalBus>> {
         .with_context(|| format!("reading rules file {}", path.display()))?;
     let rules =
         parse_rules(&text).map_err(|e| anyhow::anyhow!("rules file {}: {e}", path.display()))?;
-    Ok(Some(LocalBus::new(
+    Ok(Some(Router::Local(LocalBus::new(
         rules,
         config.events.dead_letter.clone(),
         RetryPolicy::default(),
-    )))
+    ))))
 }
 
 /// What routing a run's findings did.
@@ -152,23 +172,76 @@ impl RouteReport {
     }
 }
 
-/// Publishes one event per finding on `bus`, in finding order.
+/// Publishes one event per finding, in finding order: through the local bus's rules to
+/// local targets, or to EventBridge. Events that cannot be delivered are dead-lettered.
 pub fn route(
-    bus: &LocalBus,
+    router: &Router,
     config: &Config,
     store: &dyn ObjectStore,
     findings: &[Finding],
 ) -> Result<RouteReport> {
-    let targets = LocalTargets::new(store, config);
-    let mut deliveries = Vec::new();
+    let mut events = Vec::with_capacity(findings.len());
     for finding in findings {
         let event = FindingEvent::new(finding.clone(), &config.events.source, Timestamp::now());
-        let value = serde_json::to_value(&event).context("serializing a finding event")?;
-        deliveries.extend(bus.publish(&value, &targets)?);
+        events.push(serde_json::to_value(&event).context("serializing a finding event")?);
+    }
+    match router {
+        Router::Local(bus) => {
+            let targets = LocalTargets::new(store, config);
+            let mut deliveries = Vec::new();
+            for event in &events {
+                deliveries.extend(bus.publish(event, &targets)?);
+            }
+            Ok(RouteReport {
+                deliveries,
+                actions: targets.into_actions(),
+            })
+        }
+        Router::EventBridge(publisher) => {
+            publish_to_eventbridge(publisher, &config.events.dead_letter, &events)
+        }
+    }
+}
+
+/// `PutEvents` for every event; each becomes one delivery to the bus, failures are
+/// dead-lettered with EventBridge's error.
+fn publish_to_eventbridge(
+    publisher: &EventBridgePublisher,
+    dead_letter: &std::path::Path,
+    events: &[Value],
+) -> Result<RouteReport> {
+    let bus = publisher.bus();
+    let mut deliveries = Vec::with_capacity(events.len());
+    for (event, published) in events.iter().zip(publisher.publish(events)) {
+        let outcome = match published {
+            Published::Accepted { event_id, attempts } => Outcome::Delivered {
+                attempts,
+                detail: format!("EventBridge event {event_id}"),
+            },
+            Published::Rejected { attempts, error } => {
+                let record = serde_json::json!({
+                    "time": Timestamp::now().to_string(),
+                    "rule": "PutEvents",
+                    "targetId": bus,
+                    "arn": bus,
+                    "attempts": attempts,
+                    "error": error,
+                    "event": event,
+                });
+                append_dead_letter(dead_letter, &record)?;
+                Outcome::Failed { attempts, error }
+            }
+        };
+        deliveries.push(Delivery {
+            rule: "PutEvents".into(),
+            target_id: bus.to_string(),
+            arn: bus.to_string(),
+            outcome,
+        });
     }
     Ok(RouteReport {
         deliveries,
-        actions: targets.into_actions(),
+        actions: Actions::default(),
     })
 }
 

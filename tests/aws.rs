@@ -31,6 +31,20 @@ fn keys(s3: &S3Store, bucket: &str) -> Vec<String> {
     keys
 }
 
+/// Copies these files of the committed sample into the source bucket.
+fn upload_sample(s3: &S3Store, names: &[&str], attrs: &ObjectAttributes) {
+    let sample = repo().join("sample-data/buckets").join(SOURCE);
+    for name in names {
+        s3.put(
+            SOURCE,
+            name,
+            &mut std::fs::File::open(sample.join(name)).unwrap(),
+            attrs,
+        )
+        .unwrap();
+    }
+}
+
 #[test]
 fn the_walkthrough_over_s3_scans_quarantines_and_restores() {
     let moto = moto();
@@ -43,21 +57,17 @@ fn the_walkthrough_over_s3_scans_quarantines_and_restores() {
         metadata: BTreeMap::from([("source".into(), "synthea".into())]),
         tags: BTreeMap::from([("Project".into(), "Synthea".into())]),
     };
-    for name in [
-        "patients.csv",
-        "organizations.csv",
-        "allergies.csv",
-        "payers.csv",
-        "supplies.csv",
-    ] {
-        s3.put(
-            SOURCE,
-            name,
-            &mut std::fs::File::open(sample.join(name)).unwrap(),
-            &attrs,
-        )
-        .unwrap();
-    }
+    upload_sample(
+        &s3,
+        &[
+            "patients.csv",
+            "organizations.csv",
+            "allergies.csv",
+            "payers.csv",
+            "supplies.csv",
+        ],
+        &attrs,
+    );
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     std::fs::copy(
@@ -252,4 +262,185 @@ fn ssm_bucket_names_resolve_from_parameter_store() {
     std::fs::write(dir.join("job.json"), spec("/macie_demo/nope")).unwrap();
     let o = run(&["scan", "--job", "job.json", "--out", "out2", "--no-events"]);
     expect_failure(&o, 2, "SSM parameter \"/macie_demo/nope\" does not exist");
+}
+
+/// An SQS queue subscribed, through an EventBridge rule with `pattern`, to the default bus.
+async fn subscribe(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    pattern: &str,
+) -> String {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    events
+        .put_rule()
+        .name(name)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// Every message body on the queue, as JSON.
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<serde_json::Value> {
+    let mut bodies = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages();
+        if messages.is_empty() {
+            return bodies;
+        }
+        for m in messages {
+            bodies.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn findings_reach_eventbridge_rules_written_for_macie_findings() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(SOURCE).unwrap();
+    upload_sample(
+        &s3,
+        &["patients.csv", "allergies.csv", "supplies.csv"],
+        &ObjectAttributes::default(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sqs, high_queue, all_queue) = runtime.block_on(async {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&moto.endpoint)
+            .load()
+            .await;
+        let events = aws_sdk_eventbridge::Client::new(&shared);
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let high = subscribe(
+            &events,
+            &sqs,
+            "high-findings",
+            r#"{"source":["dragnet"],"detail-type":["Macie Finding"],"detail":{"severity":{"description":["High"]}}}"#,
+        )
+        .await;
+        let all = subscribe(
+            &events,
+            &sqs,
+            "all-findings",
+            r#"{"detail-type":["Macie Finding"]}"#,
+        )
+        .await;
+        (sqs, high, all)
+    });
+
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let config = |events_endpoint: &str| {
+        format!(
+            "region = \"us-east-1\"\naccount_id = \"111222333444\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[events]\nkind = \"eventbridge\"\nendpoint_url = \"{events_endpoint}\"\n",
+            repo().join("sample-data/custom-identifiers.json").display(),
+            moto.endpoint
+        )
+    };
+    std::fs::write(dir.join("dragnet.toml"), config(&moto.endpoint)).unwrap();
+    let spec = repo().join("sample-data/jobs/one-time.json");
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", spec.to_str().unwrap(), "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["findings"], 2);
+
+    let (high, all) = runtime.block_on(async {
+        (
+            drain(&sqs, &high_queue).await,
+            drain(&sqs, &all_queue).await,
+        )
+    });
+    let key = |e: &serde_json::Value| {
+        e["detail"]["resourcesAffected"]["s3Object"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(high.len(), 1, "{high:?}");
+    assert_eq!(high[0]["detail-type"], "Macie Finding");
+    assert_eq!(high[0]["source"], "dragnet");
+    assert_eq!(key(&high[0]), "patients.csv");
+    let findings = jsonl(&dir.join("out/findings.jsonl"));
+    let patients = findings
+        .iter()
+        .find(|f| f["resourcesAffected"]["s3Object"]["key"] == "patients.csv")
+        .unwrap();
+    assert_eq!(
+        &high[0]["detail"], patients,
+        "the finding travels unchanged"
+    );
+    let mut all_keys: Vec<String> = all.iter().map(key).collect();
+    all_keys.sort();
+    assert_eq!(all_keys, vec!["allergies.csv", "patients.csv"]);
+
+    // EventBridge unreachable: the scan's results stand, every event is dead-lettered with
+    // the error, and the exit code says so.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    std::fs::write(dir.join("dragnet.toml"), config(&closed_url)).unwrap();
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", spec.to_str().unwrap(), "--out", "out2"],
+    );
+    expect_failure(&o, 1, "2 target deliveries failed");
+    let dead = jsonl(&dir.join("dead-letter.jsonl"));
+    assert_eq!(dead.len(), 2);
+    assert!(dead.iter().all(|d| d["rule"] == "PutEvents"
+        && d["event"]["detail-type"] == "Macie Finding"
+        && !d["error"].as_str().unwrap().is_empty()));
+    assert_eq!(jsonl(&dir.join("out2/findings.jsonl")).len(), 2);
 }

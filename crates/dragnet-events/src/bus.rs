@@ -4,7 +4,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -204,21 +204,27 @@ impl LocalBus {
             "error": error,
             "event": event,
         });
-        let fail = |source| DeadLetterError {
-            path: self.dead_letter.clone(),
-            source,
-        };
-        if let Some(parent) = self.dead_letter.parent() {
-            std::fs::create_dir_all(parent).map_err(fail)?;
-        }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.dead_letter)
-            .map_err(fail)?;
-        writeln!(f, "{record}").map_err(fail)?;
-        f.sync_data().map_err(fail)
+        append_dead_letter(&self.dead_letter, &record)
     }
+}
+
+/// Appends `record` as one JSON line to the dead-letter file at `path` (creating it and its
+/// folder), synced to disk before returning, since it is the last copy of the event.
+pub fn append_dead_letter(path: &Path, record: &Value) -> Result<(), DeadLetterError> {
+    let fail = |source| DeadLetterError {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(fail)?;
+    writeln!(f, "{record}").map_err(fail)?;
+    f.sync_data().map_err(fail)
 }
 
 fn input_for(

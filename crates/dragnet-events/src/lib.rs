@@ -5,12 +5,16 @@
 
 pub mod alerts;
 pub mod bus;
+#[cfg(feature = "eventbridge")]
+pub mod eventbridge;
 pub mod pattern;
 pub mod rules;
 pub mod transform;
 
 pub use alerts::{Alert, Outbox, Protocol};
-pub use bus::{Delivery, LocalBus, Outcome, RetryPolicy, TargetHandler};
+pub use bus::{
+    append_dead_letter, DeadLetterError, Delivery, LocalBus, Outcome, RetryPolicy, TargetHandler,
+};
 pub use pattern::{EventPattern, PatternError};
 pub use rules::{parse_rules, InputSpec, Rule, RuleTarget, Target};
 pub use transform::{InputTransformer, JsonPath, TargetInput};
