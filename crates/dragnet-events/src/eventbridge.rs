@@ -9,6 +9,13 @@
 //! (`FailedEntryCount`, e.g. throttling) and whole requests that fail are retried with
 //! backoff; what still fails is returned to the caller, who dead-letters it. Nothing is
 //! dropped silently.
+//!
+//! A finding too large for one event (many detection types, long JSON paths or column names)
+//! is sent trimmed, as issue #6 asks, rather than failing: occurrence locations are dropped
+//! and `classificationDetails.result.additionalOccurrences` is set to `true`, Macie's own flag
+//! for "more locations exist than shown"; counts, types and severity are kept, and the full
+//! finding stays in the job's findings file. Only an event still over the limit after that is
+//! dead-lettered.
 
 use serde_json::Value;
 
@@ -70,6 +77,22 @@ impl Entry {
         })
     }
 
+    /// Makes the entry fit EventBridge's size limit by trimming the finding in `detail` (see
+    /// the module doc); `true` when it was trimmed. An entry that fits is left alone.
+    pub fn fit_to_limit(&mut self) -> bool {
+        if self.size() <= MAX_REQUEST_BYTES {
+            return false;
+        }
+        let Ok(mut detail) = serde_json::from_str::<Value>(&self.detail) else {
+            return false;
+        };
+        if !trim_occurrences(&mut detail) {
+            return false;
+        }
+        self.detail = detail.to_string();
+        true
+    }
+
     /// The entry's size as EventBridge counts it against the request limit.
     pub fn size(&self) -> usize {
         self.time.as_ref().map_or(0, |_| 14)
@@ -78,6 +101,43 @@ impl Entry {
             + self.detail.len()
             + self.resources.iter().map(String::len).sum::<usize>()
     }
+}
+
+/// Drops the occurrence locations of every detection of the finding and flags
+/// `additionalOccurrences`; `false` when the value holds no finding result to trim.
+fn trim_occurrences(finding: &mut Value) -> bool {
+    let Some(result) = finding
+        .pointer_mut("/classificationDetails/result")
+        .and_then(Value::as_object_mut)
+    else {
+        return false;
+    };
+    let drop_locations = |detections: Option<&mut Value>| {
+        for detection in detections
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(d) = detection.as_object_mut() {
+                d.remove("occurrences");
+            }
+        }
+    };
+    if let Some(categories) = result
+        .get_mut("sensitiveData")
+        .and_then(Value::as_array_mut)
+    {
+        for category in categories {
+            drop_locations(category.get_mut("detections"));
+        }
+    }
+    drop_locations(
+        result
+            .get_mut("customDataIdentifiers")
+            .and_then(|c| c.get_mut("detections")),
+    );
+    result.insert("additionalOccurrences".into(), Value::Bool(true));
+    true
 }
 
 /// Groups entry indexes into requests within EventBridge's limits, in order. An entry over
@@ -104,6 +164,49 @@ pub fn batches(entries: &[Entry]) -> Batches {
         out.requests.push(current);
     }
     out
+}
+
+/// Sends `request` with `put` (one result per index it is given), then sends again only the
+/// entries that failed, with backoff, until all are accepted or the tries run out.
+fn retry_failed_entries(
+    request: &[usize],
+    retry: RetryPolicy,
+    mut put: impl FnMut(&[usize]) -> Vec<Result<String, String>>,
+) -> Vec<(usize, Published)> {
+    let attempts = retry.attempts.max(1);
+    let mut delay = retry.base_delay;
+    let mut pending: Vec<usize> = request.to_vec();
+    let mut done = Vec::new();
+    for attempt in 1..=attempts {
+        let results = put(&pending);
+        let mut still = Vec::new();
+        for (i, result) in pending.iter().copied().zip(results) {
+            match result {
+                Ok(event_id) => done.push((
+                    i,
+                    Published::Accepted {
+                        event_id,
+                        attempts: attempt,
+                    },
+                )),
+                Err(error) if attempt == attempts => {
+                    tracing::error!(attempts, error = %error, "PutEvents entry failed");
+                    done.push((i, Published::Rejected { attempts, error }));
+                }
+                Err(error) => {
+                    tracing::warn!(attempt, error = %error, "PutEvents entry failed; retrying");
+                    still.push(i);
+                }
+            }
+        }
+        if still.is_empty() {
+            break;
+        }
+        pending = still;
+        std::thread::sleep(delay);
+        delay *= 2;
+    }
+    done
 }
 
 /// The result of [`batches`].
@@ -201,7 +304,10 @@ impl EventBridgePublisher {
         let mut index_of = Vec::new();
         for (i, event) in events.iter().enumerate() {
             match Entry::from_event(event) {
-                Ok(e) => {
+                Ok(mut e) => {
+                    if e.fit_to_limit() {
+                        tracing::warn!(bus = %self.bus, "finding too large for one event; sent without occurrence locations");
+                    }
                     entries.push(e);
                     index_of.push(i);
                 }
@@ -236,40 +342,7 @@ impl EventBridgePublisher {
 
     /// Sends one request's entries, retrying the ones that fail.
     fn put_with_retries(&self, entries: &[Entry], request: &[usize]) -> Vec<(usize, Published)> {
-        let attempts = self.retry.attempts.max(1);
-        let mut delay = self.retry.base_delay;
-        let mut pending: Vec<usize> = request.to_vec();
-        let mut done = Vec::new();
-        for attempt in 1..=attempts {
-            let results = self.put_once(entries, &pending);
-            let mut still = Vec::new();
-            for (i, result) in pending.iter().copied().zip(results) {
-                match result {
-                    Ok(event_id) => done.push((
-                        i,
-                        Published::Accepted {
-                            event_id,
-                            attempts: attempt,
-                        },
-                    )),
-                    Err(error) if attempt == attempts => {
-                        tracing::error!(bus = %self.bus, attempts, error = %error, "PutEvents entry failed");
-                        done.push((i, Published::Rejected { attempts, error }));
-                    }
-                    Err(error) => {
-                        tracing::warn!(bus = %self.bus, attempt, error = %error, "PutEvents entry failed; retrying");
-                        still.push(i);
-                    }
-                }
-            }
-            if still.is_empty() {
-                break;
-            }
-            pending = still;
-            std::thread::sleep(delay);
-            delay *= 2;
-        }
-        done
+        retry_failed_entries(request, self.retry, |which| self.put_once(entries, which))
     }
 
     /// One `PutEvents` call; one result per entry in `which`.
@@ -395,6 +468,112 @@ mod tests {
             let total: usize = r.iter().map(|&i| entries[i].size()).sum();
             assert!(total <= MAX_REQUEST_BYTES);
         }
+    }
+
+    fn big_finding() -> Value {
+        let cells: Vec<Value> = (0..15)
+            .map(|row| json!({"row": row, "column": 1, "columnName": "c".repeat(2000)}))
+            .collect();
+        let detections: Vec<Value> = (0..10)
+            .map(|n| json!({"type": format!("T{n}"), "count": 40, "occurrences": {"cells": cells}}))
+            .collect();
+        json!({
+            "source": "dragnet",
+            "detail-type": "Macie Finding",
+            "detail": {
+                "severity": {"description": "High"},
+                "classificationDetails": {"result": {
+                    "additionalOccurrences": false,
+                    "sensitiveData": [{"category": "PERSONAL_INFORMATION", "totalCount": 400, "detections": detections}],
+                    "customDataIdentifiers": {"totalCount": 1, "detections": [{"name": "x", "count": 1, "occurrences": {"cells": cells}}]}
+                }}
+            }
+        })
+    }
+
+    #[test]
+    fn an_oversized_finding_is_sent_without_locations_and_flagged() {
+        let mut e = Entry::from_event(&big_finding()).unwrap();
+        assert!(e.size() > MAX_REQUEST_BYTES);
+        assert!(e.fit_to_limit());
+        assert!(e.size() <= MAX_REQUEST_BYTES);
+        let detail: Value = serde_json::from_str(&e.detail).unwrap();
+        let result = &detail["classificationDetails"]["result"];
+        assert_eq!(result["additionalOccurrences"], true);
+        assert_eq!(result["sensitiveData"][0]["detections"][3]["count"], 40);
+        assert!(result["sensitiveData"][0]["detections"][3]
+            .get("occurrences")
+            .is_none());
+        assert!(result["customDataIdentifiers"]["detections"][0]
+            .get("occurrences")
+            .is_none());
+        assert_eq!(detail["severity"]["description"], "High");
+    }
+
+    #[test]
+    fn a_finding_that_fits_is_sent_whole() {
+        let mut e = Entry::from_event(&event(1000)).unwrap();
+        let before = e.clone();
+        assert!(!e.fit_to_limit());
+        assert_eq!(e, before);
+        // Too large, but no finding to trim: left for the dead-letter file.
+        let mut e = Entry::from_event(&event(300 * 1024)).unwrap();
+        assert!(!e.fit_to_limit());
+        assert!(e.size() > MAX_REQUEST_BYTES);
+    }
+
+    #[test]
+    fn only_the_entries_of_a_partial_failure_are_sent_again() {
+        let retry = RetryPolicy {
+            attempts: 3,
+            base_delay: std::time::Duration::ZERO,
+        };
+        let mut calls: Vec<Vec<usize>> = Vec::new();
+        let done = retry_failed_entries(&[0, 1, 2, 3], retry, |which| {
+            calls.push(which.to_vec());
+            which
+                .iter()
+                .map(|&i| match (i, calls.len()) {
+                    (1, 1) | (3, 1) | (3, 2) => Err("ThrottlingException: slow down".into()),
+                    _ => Ok(format!("id-{i}")),
+                })
+                .collect()
+        });
+        assert_eq!(calls, vec![vec![0, 1, 2, 3], vec![1, 3], vec![3]]);
+        let mut done = done;
+        done.sort_by_key(|(i, _)| *i);
+        let attempts: Vec<u32> = done
+            .iter()
+            .map(|(_, p)| match p {
+                Published::Accepted { attempts, .. } => *attempts,
+                Published::Rejected { .. } => 0,
+            })
+            .collect();
+        assert_eq!(attempts, vec![1, 2, 1, 3]);
+    }
+
+    #[test]
+    fn entries_still_failing_after_the_last_try_are_rejected_with_the_error() {
+        let retry = RetryPolicy {
+            attempts: 2,
+            base_delay: std::time::Duration::ZERO,
+        };
+        let done = retry_failed_entries(&[5], retry, |which| {
+            which
+                .iter()
+                .map(|_| Err("InternalFailure: boom".into()))
+                .collect()
+        });
+        assert_eq!(
+            done,
+            vec![(
+                5,
+                Published::Rejected {
+                    attempts: 2,
+                    error: "InternalFailure: boom".into()
+                }
+            )]
+        );
     }
 
     #[test]
