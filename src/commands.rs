@@ -20,7 +20,7 @@ use crate::cli::{
 };
 use crate::config::Config;
 use crate::progress::{summary_table, StderrProgress};
-use crate::react::{configured_bus, print_route_report, route, RouteReport};
+use crate::react::{configured_bus, print_route_report, route, send_job_summary, RouteReport};
 use crate::{demo, load, sample, Exit};
 
 /// Runs the parsed command line.
@@ -129,12 +129,16 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Exit> {
     };
     let report = execute_scan(&setup, &args.out)?;
     eprint!("{}", summary_table(&report));
-    let routed = match &bus {
+    let mut routed = match &bus {
         Some(bus) => Some(
             route(bus, &config, setup.store.as_ref(), &report.findings).map_err(Exit::failed)?,
         ),
         None => None,
     };
+    if !args.no_events {
+        let name = setup.job.spec.name.as_deref().unwrap_or(&setup.job.job_id);
+        send_job_summary(&config, name, &report.statistics, &mut routed).map_err(Exit::failed)?;
+    }
     if let Some(r) = &routed {
         print_route_report(r);
     }

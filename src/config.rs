@@ -75,9 +75,13 @@ pub struct EventsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
-    /// Local outbox (JSON Lines).
+    /// `local` (the outbox) or `sns`.
+    pub kind: String,
+    /// `local`: outbox (JSON Lines).
     pub outbox: PathBuf,
-    /// SNS topic for direct alerts (AWS mode).
+    /// `sns`: custom endpoint (a local emulator); else `AWS_ENDPOINT_URL_SNS` or AWS.
+    pub endpoint_url: Option<String>,
+    /// `sns`: topic for the job-completion alert (totals by severity, objects quarantined).
     pub topic_arn: Option<String>,
     /// Delivery protocol per local topic (`email`, the default, or `sms`).
     pub topics: BTreeMap<String, dragnet_events::Protocol>,
@@ -166,7 +170,9 @@ impl Default for EventsConfig {
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
+            kind: "local".into(),
             outbox: "alerts.jsonl".into(),
+            endpoint_url: None,
             topic_arn: None,
             topics: BTreeMap::new(),
         }
@@ -268,6 +274,19 @@ impl Config {
             ),
             "eventbridge" => {}
             other => bail!("config file {}: events.kind = {other:?} is not known (allowed: local, eventbridge)", path.display()),
+        }
+        if !matches!(self.alerts.kind.as_str(), "local" | "sns") {
+            bail!(
+                "config file {}: alerts.kind = {:?} is not known (allowed: local, sns)",
+                path.display(),
+                self.alerts.kind
+            );
+        }
+        if self.alerts.topic_arn.is_some() && self.alerts.kind != "sns" {
+            bail!(
+                "config file {}: alerts.topic_arn (the job-completion alert topic) needs alerts.kind = \"sns\"",
+                path.display()
+            );
         }
         if dragnet_job::TimeOfDay::parse(&self.state.schedule_time).is_none() {
             bail!(

@@ -15,7 +15,7 @@ use crate::cli::{JobsCommand, JobsRunArgs};
 use crate::commands::{bucket_errors, config, delivery_failures};
 use crate::config::Config;
 use crate::progress::{summary_table, StderrProgress};
-use crate::react::{configured_bus, print_route_report, route};
+use crate::react::{configured_bus, print_route_report, route, send_job_summary};
 use crate::{load, Exit};
 
 /// The config and its job store.
@@ -313,12 +313,17 @@ pub fn execute(
     .map_err(Exit::failed)?;
     progress.finish();
     eprint!("{}", summary_table(&run.report));
-    let routed = match &bus {
+    let mut routed = match &bus {
         Some(bus) => {
             Some(route(bus, config, objects.as_ref(), &run.report.findings).map_err(Exit::failed)?)
         }
         None => None,
     };
+    if !no_events {
+        let name = job.spec.name.as_deref().unwrap_or(&job.job_id);
+        send_job_summary(config, name, &run.report.statistics, &mut routed)
+            .map_err(Exit::failed)?;
+    }
     if let Some(r) = &routed {
         print_route_report(r);
     }

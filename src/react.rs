@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use dragnet_events::eventbridge::{EventBridgeOptions, EventBridgePublisher, Published};
+use dragnet_events::aws::AwsOptions;
+use dragnet_events::eventbridge::{EventBridgePublisher, Published};
+use dragnet_events::sns::SnsPublisher;
 use dragnet_events::{
     append_dead_letter, parse_rules, Delivery, LocalBus, Outbox, Outcome, RetryPolicy, Rule,
     RuleTarget, Target, TargetHandler, TargetInput,
 };
+use dragnet_job::RunStatistics;
 use dragnet_model::{Finding, FindingEvent, Timestamp};
 use dragnet_quarantine::{quarantine, tag, Isolation, MoveOutcome, QuarantineRequest};
 use dragnet_store::ObjectStore;
@@ -28,21 +31,49 @@ pub struct Actions {
     pub alerts: usize,
 }
 
-/// Carries out local targets against a store.
+/// Where alert targets send.
+enum AlertSink {
+    /// The local outbox file.
+    Outbox(Outbox),
+    /// SNS topics; `dragnet:alert:<name>` targets go to the topic of that name in the
+    /// configured region and account.
+    Sns {
+        publisher: SnsPublisher,
+        region: String,
+        account: String,
+    },
+}
+
+/// Carries out rule targets against a store: quarantine, tag, alert, log.
 pub struct LocalTargets<'a> {
     store: &'a dyn ObjectStore,
-    outbox: Outbox,
+    alerts: AlertSink,
     actions: Mutex<Actions>,
 }
 
 impl<'a> LocalTargets<'a> {
-    /// Targets over `store`, with alerts going to the config's outbox.
-    pub fn new(store: &'a dyn ObjectStore, config: &Config) -> Self {
-        LocalTargets {
+    /// Targets over `store`, with alerts going where `[alerts] kind` says.
+    pub fn new(store: &'a dyn ObjectStore, config: &Config) -> Result<Self> {
+        let alerts = if config.alerts.kind == "sns" {
+            AlertSink::Sns {
+                publisher: SnsPublisher::new(&AwsOptions {
+                    region: Some(config.region.clone()),
+                    endpoint_url: config.alerts.endpoint_url.clone(),
+                })?,
+                region: config.region.clone(),
+                account: config.account_id.clone(),
+            }
+        } else {
+            AlertSink::Outbox(Outbox::new(
+                config.alerts.outbox.clone(),
+                config.alerts.topics.clone(),
+            ))
+        };
+        Ok(LocalTargets {
             store,
-            outbox: Outbox::new(config.alerts.outbox.clone(), config.alerts.topics.clone()),
+            alerts,
             actions: Mutex::new(Actions::default()),
-        }
+        })
     }
 
     /// What was done.
@@ -105,10 +136,35 @@ impl TargetHandler for LocalTargets<'_> {
                         .as_str()
                         .unwrap_or("an object")
                 );
-                self.outbox
-                    .send(topic, &subject, &input.to_text(), &rule.name)?;
+                let text = input.to_text();
+                let sent = match &self.alerts {
+                    AlertSink::Outbox(outbox) => {
+                        outbox.send(topic, &subject, &text, &rule.name)?;
+                        format!("alert sent to {topic}")
+                    }
+                    AlertSink::Sns {
+                        publisher,
+                        region,
+                        account,
+                    } => {
+                        let arn = if target.arn.starts_with("arn:") {
+                            target.arn.clone()
+                        } else {
+                            format!("arn:aws:sns:{region}:{account}:{topic}")
+                        };
+                        let attributes = [
+                            (
+                                "severity",
+                                detail["severity"]["description"].as_str().unwrap_or(""),
+                            ),
+                            ("findingType", detail["type"].as_str().unwrap_or("")),
+                        ];
+                        let id = publisher.publish(&arn, &subject, &text, &attributes)?;
+                        format!("alert published to {arn} (message {id})")
+                    }
+                };
                 actions.alerts += 1;
-                Ok(format!("alert sent to {topic}"))
+                Ok(sent)
             }
             Target::Log => {
                 eprintln!("event [{}]: {}", rule.name, input.to_text());
@@ -131,12 +187,12 @@ pub enum Router {
 /// Rules are read and checked here, before any scan, so a bad rules file costs nothing.
 pub fn configured_bus(config: &Config) -> Result<Option<Router>> {
     if config.events.kind == "eventbridge" {
-        let options = EventBridgeOptions {
-            bus: config.events.bus.clone(),
+        let aws = AwsOptions {
             region: Some(config.region.clone()),
             endpoint_url: config.events.endpoint_url.clone(),
         };
-        let publisher = EventBridgePublisher::new(&options, RetryPolicy::default())?;
+        let publisher =
+            EventBridgePublisher::new(&config.events.bus, &aws, RetryPolicy::default())?;
         return Ok(Some(Router::EventBridge(publisher)));
     }
     let Some(path) = &config.events.rules else {
@@ -187,7 +243,7 @@ pub fn route(
     }
     match router {
         Router::Local(bus) => {
-            let targets = LocalTargets::new(store, config);
+            let targets = LocalTargets::new(store, config)?;
             let mut deliveries = Vec::new();
             for event in &events {
                 deliveries.extend(bus.publish(event, &targets)?);
@@ -245,6 +301,98 @@ fn publish_to_eventbridge(
     })
 }
 
+/// The job-completion alert: a subject and a text whose first sentence (what an SMS keeps)
+/// gives the totals by severity; the rest lists what was skipped and quarantined.
+pub fn job_summary(
+    job: &str,
+    stats: &RunStatistics,
+    quarantined: &[(String, String)],
+) -> (String, String) {
+    let by_severity: Vec<String> = ["High", "Medium", "Low"]
+        .iter()
+        .filter_map(|s| {
+            stats
+                .findings
+                .by_severity
+                .get(*s)
+                .map(|n| format!("{n} {}", s.to_lowercase()))
+        })
+        .collect();
+    let counts = if by_severity.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by_severity.join(", "))
+    };
+    let subject = format!(
+        "dragnet: job {job} finished with {} findings{counts}",
+        stats.findings.total
+    );
+    let skipped: u64 = stats.objects_skipped.values().sum();
+    let mut text = format!(
+        "dragnet job {job} finished: {} findings{counts}, {} objects quarantined. {} objects listed, {} scanned, {skipped} skipped.",
+        stats.findings.total,
+        quarantined.len(),
+        stats.objects_listed,
+        stats.objects_scanned,
+    );
+    for (from, to) in quarantined {
+        text.push_str(&format!("\nQuarantined {from} to {to}."));
+    }
+    (subject, text)
+}
+
+/// Publishes the job-completion alert to `[alerts] topic_arn` in SNS mode (nothing happens
+/// otherwise), recorded as one more delivery in `routed`: a failure is dead-lettered and so
+/// makes the command exit 1, but never undoes the run's results.
+pub fn send_job_summary(
+    config: &Config,
+    job: &str,
+    stats: &RunStatistics,
+    routed: &mut Option<RouteReport>,
+) -> Result<()> {
+    let (Some(topic), "sns") = (&config.alerts.topic_arn, config.alerts.kind.as_str()) else {
+        return Ok(());
+    };
+    let quarantined = routed
+        .as_ref()
+        .map(|r| r.actions.quarantined.clone())
+        .unwrap_or_default();
+    let (subject, text) = job_summary(job, stats, &quarantined);
+    let publisher = SnsPublisher::new(&AwsOptions {
+        region: Some(config.region.clone()),
+        endpoint_url: config.alerts.endpoint_url.clone(),
+    })?;
+    let outcome = match publisher.publish(topic, &subject, &text, &[("job", job)]) {
+        Ok(id) => Outcome::Delivered {
+            attempts: 1,
+            detail: format!("job summary published to {topic} (message {id})"),
+        },
+        Err(error) => {
+            let record = serde_json::json!({
+                "time": Timestamp::now().to_string(),
+                "rule": "job-summary",
+                "targetId": topic,
+                "arn": topic,
+                "attempts": 1,
+                "error": error,
+                "event": {"subject": subject, "message": text},
+            });
+            append_dead_letter(&config.events.dead_letter, &record)?;
+            Outcome::Failed { attempts: 1, error }
+        }
+    };
+    routed
+        .get_or_insert_with(RouteReport::default)
+        .deliveries
+        .push(Delivery {
+            rule: "job-summary".into(),
+            target_id: topic.clone(),
+            arn: topic.clone(),
+            outcome,
+        });
+    Ok(())
+}
+
 /// Prints what routing did on stderr.
 pub fn print_route_report(report: &RouteReport) {
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
@@ -279,6 +427,31 @@ mod tests {
     use dragnet_store::{DirStore, ObjectAttributes};
 
     use super::*;
+
+    #[test]
+    fn the_job_summary_leads_with_totals_and_lists_moves() {
+        let mut stats = RunStatistics {
+            objects_listed: 5,
+            objects_scanned: 4,
+            ..RunStatistics::default()
+        };
+        stats.objects_skipped.insert("EMPTY".into(), 1);
+        stats.findings.total = 3;
+        stats.findings.by_severity.insert("High".into(), 1);
+        stats.findings.by_severity.insert("Medium".into(), 2);
+        let moved = vec![("s3://b/p.csv".to_string(), "s3://iso/p.csv".to_string())];
+        let (subject, text) = job_summary("nightly", &stats, &moved);
+        assert_eq!(
+            subject,
+            "dragnet: job nightly finished with 3 findings (1 high, 2 medium)"
+        );
+        assert_eq!(
+            text,
+            "dragnet job nightly finished: 3 findings (1 high, 2 medium), 1 objects quarantined. 5 objects listed, 4 scanned, 1 skipped.\nQuarantined s3://b/p.csv to s3://iso/p.csv."
+        );
+        let (subject, _) = job_summary("quiet", &RunStatistics::default(), &[]);
+        assert_eq!(subject, "dragnet: job quiet finished with 0 findings");
+    }
 
     fn event(store: &DirStore) -> Value {
         let etag = store.head("data-bucket", "high.csv").unwrap().etag.unwrap();
@@ -320,7 +493,7 @@ mod tests {
     fn a_failed_delete_is_retried_and_completes_the_move() {
         let (dir, store, bus, config) = setup();
         store.faults.delete_failures.store(1, SeqCst);
-        let targets = LocalTargets::new(&store, &config);
+        let targets = LocalTargets::new(&store, &config).unwrap();
         let deliveries = bus.publish(&event(&store.inner), &targets).unwrap();
         assert!(
             matches!(
@@ -338,7 +511,7 @@ mod tests {
     fn a_failed_copy_keeps_the_original_and_dead_letters() {
         let (dir, store, bus, config) = setup();
         store.faults.copy_fails.store(true, SeqCst);
-        let targets = LocalTargets::new(&store, &config);
+        let targets = LocalTargets::new(&store, &config).unwrap();
         let deliveries = bus.publish(&event(&store.inner), &targets).unwrap();
         assert!(
             matches!(&deliveries[0].outcome, Outcome::Failed { attempts: 3, error } if error.starts_with("copying to the isolation bucket")),

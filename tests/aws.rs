@@ -206,11 +206,7 @@ fn ssm_bucket_names_resolve_from_parameter_store() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .load()
-            .await;
+        let shared = emulator_config(&moto).await;
         aws_sdk_ssm::Client::new(&shared)
             .put_parameter()
             .name("/macie_demo/patient_data_bucket")
@@ -264,13 +260,8 @@ fn ssm_bucket_names_resolve_from_parameter_store() {
     expect_failure(&o, 2, "SSM parameter \"/macie_demo/nope\" does not exist");
 }
 
-/// An SQS queue subscribed, through an EventBridge rule with `pattern`, to the default bus.
-async fn subscribe(
-    events: &aws_sdk_eventbridge::Client,
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-    pattern: &str,
-) -> String {
+/// A new SQS queue: its URL and ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
     let url = sqs
         .create_queue()
         .queue_name(name)
@@ -290,6 +281,17 @@ async fn subscribe(
         .attributes()
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
+    (url, arn)
+}
+
+/// An SQS queue subscribed, through an EventBridge rule with `pattern`, to the default bus.
+async fn subscribe(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    pattern: &str,
+) -> String {
+    let (url, arn) = queue(sqs, name).await;
     events
         .put_rule()
         .name(name)
@@ -355,11 +357,7 @@ fn findings_reach_eventbridge_rules_written_for_macie_findings() {
         .build()
         .unwrap();
     let (sqs, high_queue, all_queue) = runtime.block_on(async {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .load()
-            .await;
+        let shared = emulator_config(&moto).await;
         let events = aws_sdk_eventbridge::Client::new(&shared);
         let sqs = aws_sdk_sqs::Client::new(&shared);
         let high = subscribe(
@@ -443,4 +441,121 @@ fn findings_reach_eventbridge_rules_written_for_macie_findings() {
         && d["event"]["detail-type"] == "Macie Finding"
         && !d["error"].as_str().unwrap().is_empty()));
     assert_eq!(jsonl(&dir.join("out2/findings.jsonl")).len(), 2);
+}
+
+/// The shared AWS config of the SDK clients a test drives the emulator with.
+async fn emulator_config(moto: &Moto) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .load()
+        .await
+}
+
+#[test]
+fn alerts_reach_sns_subscribers_with_texts_per_protocol_and_attributes() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(SOURCE).unwrap();
+    s3.create_bucket(ISOLATION).unwrap();
+    upload_sample(
+        &s3,
+        &["patients.csv", "allergies.csv"],
+        &ObjectAttributes::default(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The sample rules alert `dragnet:alert:high-severity-sms` and `dragnet:alert:findings-email`;
+    // in SNS mode those are the topics of that name in the configured account (moto's).
+    let (sqs, sms_queue, email_queue, summary_queue) = runtime.block_on(async {
+        let shared = emulator_config(&moto).await;
+        let sns = aws_sdk_sns::Client::new(&shared);
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let mut urls = Vec::new();
+        for topic in ["high-severity-sms", "findings-email", "job-summaries"] {
+            let topic_arn = sns
+                .create_topic()
+                .name(topic)
+                .send()
+                .await
+                .unwrap()
+                .topic_arn()
+                .unwrap()
+                .to_string();
+            let (url, arn) = queue(&sqs, &format!("{topic}-inbox")).await;
+            sns.subscribe()
+                .topic_arn(topic_arn)
+                .protocol("sqs")
+                .endpoint(arn)
+                .send()
+                .await
+                .unwrap();
+            urls.push(url);
+        }
+        (sqs, urls[0].clone(), urls[1].clone(), urls[2].clone())
+    });
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::copy(
+        repo().join("sample-data/rules.json"),
+        dir.join("rules.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "region = \"us-east-1\"\naccount_id = \"123456789012\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{endpoint}\"\nforce_path_style = true\n[events]\nrules = \"rules.json\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{endpoint}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n",
+            repo().join("sample-data/custom-identifiers.json").display(),
+            endpoint = moto.endpoint
+        ),
+    )
+    .unwrap();
+    let spec = repo().join("sample-data/jobs/one-time.json");
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", spec.to_str().unwrap(), "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !dir.join("alerts.jsonl").exists(),
+        "SNS mode writes no outbox"
+    );
+    let (sms, email, summary) = runtime.block_on(async {
+        (
+            drain(&sqs, &sms_queue).await,
+            drain(&sqs, &email_queue).await,
+            drain(&sqs, &summary_queue).await,
+        )
+    });
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    let text = summary[0]["Message"].as_str().unwrap();
+    assert!(
+        text.contains("finished: 2 findings (1 high, 1 medium), 1 objects quarantined.")
+            && text.contains("patients.csv to s3://"),
+        "{text}"
+    );
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    let sms = &sms[0];
+    assert_eq!(sms["Type"], "Notification");
+    let text = sms["Message"].as_str().unwrap();
+    assert!(
+        text.starts_with("Sensitive data finding: job ")
+            && text.ends_with("Severity High for file 'patients.csv'."),
+        "{text}"
+    );
+    assert_eq!(sms["MessageAttributes"]["severity"]["Value"], "High");
+    assert!(sms["MessageAttributes"]["findingType"]["Value"]
+        .as_str()
+        .unwrap()
+        .starts_with("SensitiveData:S3Object/"));
+    assert!(sms["Subject"].as_str().unwrap().contains("High"));
+    assert_eq!(email.len(), 1, "{email:?}");
+    let text = email[0]["Message"].as_str().unwrap();
+    assert!(
+        text.contains("allergies.csv") && text.contains("severity Medium"),
+        "{text}"
+    );
+    assert_eq!(email[0]["MessageAttributes"]["severity"]["Value"], "Medium");
 }

@@ -11,6 +11,16 @@ use serde::{Deserialize, Serialize};
 /// Longest SMS text (SNS delivers at most 140 bytes per SMS message part).
 pub const SMS_MAX_CHARS: usize = 140;
 
+/// `message` cut to an SMS: at most [`SMS_MAX_CHARS`] characters, ending in `…` when cut.
+pub fn sms_text(message: &str) -> String {
+    if message.chars().count() <= SMS_MAX_CHARS {
+        return message.to_string();
+    }
+    let mut short: String = message.chars().take(SMS_MAX_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
 /// How a topic delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,12 +80,8 @@ impl Outbox {
             .copied()
             .unwrap_or(Protocol::Email);
         let message = match protocol {
-            Protocol::Sms if message.chars().count() > SMS_MAX_CHARS => {
-                let mut short: String = message.chars().take(SMS_MAX_CHARS - 1).collect();
-                short.push('…');
-                short
-            }
-            _ => message.to_string(),
+            Protocol::Sms => sms_text(message),
+            Protocol::Email => message.to_string(),
         };
         let alert = Alert {
             time: dragnet_model::Timestamp::now().to_string(),

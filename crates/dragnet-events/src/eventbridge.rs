@@ -19,6 +19,7 @@
 
 use serde_json::Value;
 
+use crate::aws::{connect, AwsOptions, SetupError};
 use crate::bus::RetryPolicy;
 
 /// EventBridge's limit on entries per `PutEvents` request.
@@ -237,22 +238,6 @@ pub enum Published {
     },
 }
 
-/// Where to publish.
-#[derive(Debug, Clone, Default)]
-pub struct EventBridgeOptions {
-    /// Event bus name or ARN (`default` when empty).
-    pub bus: String,
-    /// Region (else the standard chain's).
-    pub region: Option<String>,
-    /// A custom endpoint (a local emulator); the standard `AWS_ENDPOINT_URL` also works.
-    pub endpoint_url: Option<String>,
-}
-
-/// Could not set up the EventBridge client.
-#[derive(Debug, thiserror::Error)]
-#[error("starting the EventBridge client: {0}")]
-pub struct SetupError(#[from] std::io::Error);
-
 /// Publishes events to one EventBridge bus. Synchronous, like the rest of the react path:
 /// it owns a small runtime and blocks on it.
 pub struct EventBridgePublisher {
@@ -263,27 +248,11 @@ pub struct EventBridgePublisher {
 }
 
 impl EventBridgePublisher {
-    /// A publisher for `options.bus`, credentials from the standard AWS chain.
-    pub fn new(options: &EventBridgeOptions, retry: RetryPolicy) -> Result<Self, SetupError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let client = runtime.block_on(async {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(region) = &options.region {
-                loader = loader.region(aws_config::Region::new(region.clone()));
-            }
-            if let Some(url) = &options.endpoint_url {
-                loader = loader.endpoint_url(url);
-            }
-            aws_sdk_eventbridge::Client::new(&loader.load().await)
-        });
-        let bus = if options.bus.is_empty() {
-            "default".to_string()
-        } else {
-            options.bus.clone()
-        };
+    /// A publisher to `bus` (name or ARN; `default` when empty).
+    pub fn new(bus: &str, aws: &AwsOptions, retry: RetryPolicy) -> Result<Self, SetupError> {
+        let (runtime, config) = connect(aws)?;
+        let client = aws_sdk_eventbridge::Client::new(&config);
+        let bus = if bus.is_empty() { "default" } else { bus }.to_string();
         Ok(EventBridgePublisher {
             client,
             runtime,

@@ -4,11 +4,15 @@
 #![warn(missing_docs)]
 
 pub mod alerts;
+#[cfg(any(feature = "eventbridge", feature = "sns"))]
+pub mod aws;
 pub mod bus;
 #[cfg(feature = "eventbridge")]
 pub mod eventbridge;
 pub mod pattern;
 pub mod rules;
+#[cfg(feature = "sns")]
+pub mod sns;
 pub mod transform;
 
 pub use alerts::{Alert, Outbox, Protocol};
