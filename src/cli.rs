@@ -62,7 +62,7 @@ pub struct DemoArgs {
 
 /// `dragnet quarantine`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["event", "restore"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["event", "restore", "queue_url"])))]
 pub struct QuarantineArgs {
     /// A finding event (EventBridge envelope) or a finding, as a JSON file; - for stdin.
     #[arg(long)]
@@ -70,6 +70,13 @@ pub struct QuarantineArgs {
     /// Move the object of this finding id back from the isolation bucket.
     #[arg(long, value_name = "FINDING_ID")]
     pub restore: Option<String>,
+    /// Move the objects of the finding events arriving on this SQS queue (fed by an
+    /// EventBridge rule); a message is deleted only after its move succeeded.
+    #[arg(long, value_name = "URL")]
+    pub queue_url: Option<String>,
+    /// With --queue-url: stop when the queue has nothing new (else run until SIGTERM).
+    #[arg(long, requires = "queue_url")]
+    pub once: bool,
     /// Config file (default: ./dragnet.toml when present).
     #[arg(long)]
     pub config: Option<PathBuf>,

@@ -386,6 +386,9 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
             .prefix
             .unwrap_or_else(|| config.quarantine.prefix.clone()),
     };
+    if let Some(url) = &args.queue_url {
+        return crate::consumer::run(&config, store, &iso, url, args.once);
+    }
     let out = if let Some(path) = &args.event {
         let text = if path.as_os_str() == "-" {
             let mut t = String::new();

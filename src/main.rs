@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod config;
+mod consumer;
 mod demo;
 mod jobs;
 mod load;

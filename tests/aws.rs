@@ -559,3 +559,97 @@ fn alerts_reach_sns_subscribers_with_texts_per_protocol_and_attributes() {
     );
     assert_eq!(email[0]["MessageAttributes"]["severity"]["Value"], "Medium");
 }
+
+#[test]
+fn the_sqs_consumer_moves_what_finding_events_name_and_keeps_what_fails() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(SOURCE).unwrap();
+    s3.create_bucket(ISOLATION).unwrap();
+    upload_sample(&s3, &["patients.csv"], &ObjectAttributes::default());
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[quarantine]\nbucket = \"{ISOLATION}\"\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("job.json"),
+        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{SOURCE}"]}}]}}}}"#),
+    )
+    .unwrap();
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", "job.json", "--out", "out", "--no-events"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let finding = jsonl(&dir.join("out/findings.jsonl")).remove(0);
+    let event = serde_json::json!({
+        "version": "0", "detail-type": "Macie Finding", "source": "dragnet",
+        "account": "111222333444", "region": "us-east-1", "resources": [],
+        "detail": finding,
+    });
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sqs, url) = runtime.block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&emulator_config(&moto).await);
+        let (url, _) = queue(&sqs, "quarantine-requests").await;
+        for body in [event.to_string(), "not a finding".to_string()] {
+            sqs.send_message()
+                .queue_url(&url)
+                .message_body(body)
+                .send()
+                .await
+                .unwrap();
+        }
+        (sqs, url)
+    });
+    let consume = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
+        cmd.args(["quarantine", "--queue-url", &url, "--once"])
+            .current_dir(dir)
+            .env("AWS_ENDPOINT_URL_SQS", &moto.endpoint);
+        for (k, v) in AWS_TEST_ENV {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let o = consume();
+    expect_failure(&o, 1, "1 message(s) could not be handled");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2, "{lines:?}");
+    assert!(statuses.contains(&"MOVED") && statuses.contains(&"FAILED"));
+    assert_eq!(keys(&s3, SOURCE), Vec::<String>::new());
+    assert!(keys(&s3, ISOLATION).contains(&"patients.csv".to_string()));
+
+    // The moved message is gone; the failed one stays for the queue's redrive policy.
+    let left = runtime.block_on(async {
+        sqs.get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap()
+    });
+    let attrs = left.attributes().unwrap();
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| attrs[&name].parse::<u32>().unwrap();
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        1
+    );
+}
