@@ -31,6 +31,17 @@ fn keys(s3: &S3Store, bucket: &str) -> Vec<String> {
     keys
 }
 
+/// A config for the S3 store on the emulator with the walkthrough's custom identifiers, in
+/// `account`, followed by `rest` (the sections a test adds).
+fn s3_config(moto: &Moto, account: &str, rest: &str) -> String {
+    format!(
+        "region = \"us-east-1\"\naccount_id = \"{}\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n{rest}",
+        account,
+        repo().join("sample-data/custom-identifiers.json").display(),
+        moto.endpoint
+    )
+}
+
 /// Copies these files of the committed sample into the source bucket.
 fn upload_sample(s3: &S3Store, names: &[&str], attrs: &ObjectAttributes) {
     let sample = repo().join("sample-data/buckets").join(SOURCE);
@@ -77,10 +88,10 @@ fn the_walkthrough_over_s3_scans_quarantines_and_restores() {
     .unwrap();
     std::fs::write(
         dir.join("dragnet.toml"),
-        format!(
-            "region = \"us-east-1\"\naccount_id = \"111222333444\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[events]\nrules = \"rules.json\"\n[alerts]\ntopics = {{ \"high-severity-sms\" = \"sms\" }}\n[quarantine]\nbucket = \"{ISOLATION}\"\n",
-            repo().join("sample-data/custom-identifiers.json").display(),
-            moto.endpoint
+        s3_config(
+            &moto,
+            "111222333444",
+            &format!("[events]\nrules = \"rules.json\"\n[alerts]\ntopics = {{ \"high-severity-sms\" = \"sms\" }}\n[quarantine]\nbucket = \"{ISOLATION}\"\n"),
         ),
     )
     .unwrap();
@@ -380,10 +391,10 @@ fn findings_reach_eventbridge_rules_written_for_macie_findings() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let config = |events_endpoint: &str| {
-        format!(
-            "region = \"us-east-1\"\naccount_id = \"111222333444\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[events]\nkind = \"eventbridge\"\nendpoint_url = \"{events_endpoint}\"\n",
-            repo().join("sample-data/custom-identifiers.json").display(),
-            moto.endpoint
+        s3_config(
+            &moto,
+            "111222333444",
+            &format!("[events]\nkind = \"eventbridge\"\nendpoint_url = \"{events_endpoint}\"\n"),
         )
     };
     std::fs::write(dir.join("dragnet.toml"), config(&moto.endpoint)).unwrap();
@@ -505,10 +516,10 @@ fn alerts_reach_sns_subscribers_with_texts_per_protocol_and_attributes() {
     .unwrap();
     std::fs::write(
         dir.join("dragnet.toml"),
-        format!(
-            "region = \"us-east-1\"\naccount_id = \"123456789012\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{endpoint}\"\nforce_path_style = true\n[events]\nrules = \"rules.json\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{endpoint}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n",
-            repo().join("sample-data/custom-identifiers.json").display(),
-            endpoint = moto.endpoint
+        s3_config(
+            &moto,
+            "123456789012",
+            &format!("[events]\nrules = \"rules.json\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n", moto.endpoint),
         ),
     )
     .unwrap();
