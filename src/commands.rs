@@ -262,6 +262,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
         name: "local-files".into(),
         created_at: None,
         tags: Default::default(),
+        security: None,
     };
     let identity = RunIdentity {
         job_id: "classify".into(),
@@ -271,7 +272,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
         account_id: &config.account_id,
         bucket: &bucket,
         meta: &meta,
-        tags: &Default::default(),
+        details: &Default::default(),
     };
     let (_, result) = report(&engine, &identity, object, &outcome, "", Timestamp::now());
     let mut out = io::stdout().lock();
@@ -385,6 +386,7 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
         prefix: args
             .prefix
             .unwrap_or_else(|| config.quarantine.prefix.clone()),
+        purge_noncurrent_versions: config.quarantine.purge_noncurrent_versions,
     };
     if let Some(url) = &args.queue_url {
         return crate::consumer::run(&config, store, &iso, url, args.once);
@@ -403,13 +405,9 @@ fn quarantine_command(args: QuarantineArgs) -> Result<ExitCode, Exit> {
             serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
         let request = dragnet_quarantine::QuarantineRequest::from_json(&value)
             .with_context(|| format!("{}", path.display()))?;
-        let outcome = dragnet_quarantine::quarantine(store, &request, &iso, "dragnet quarantine")
-            .map_err(Exit::failed)?;
-        let status = match &outcome {
-            dragnet_quarantine::MoveOutcome::Moved(_) => "MOVED",
-            dragnet_quarantine::MoveOutcome::AlreadyQuarantined(_) => "ALREADY_QUARANTINED",
-        };
-        serde_json::json!({"status": status, "record": outcome.record()})
+        dragnet_quarantine::quarantine(store, &request, &iso, "dragnet quarantine")
+            .map_err(Exit::failed)?
+            .summary()
     } else {
         let finding_id = args.restore.as_deref().unwrap_or_default();
         let record = dragnet_quarantine::restore(store, &iso, finding_id).map_err(Exit::failed)?;

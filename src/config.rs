@@ -51,6 +51,28 @@ pub struct StoreConfig {
     pub endpoint_url: Option<String>,
     /// `s3`: path-style addressing.
     pub force_path_style: bool,
+    /// `s3`: attempts per request, retries with backoff included (SDK default 3).
+    pub max_attempts: Option<u32>,
+    /// `s3`: seconds allowed to open a connection.
+    pub connect_timeout_secs: Option<f64>,
+    /// `s3`: seconds allowed without a byte from S3.
+    pub read_timeout_secs: Option<f64>,
+}
+
+impl StoreConfig {
+    /// The S3 client options this section asks for (with the config's region).
+    pub fn s3_options(&self, region: &str) -> dragnet_store::s3::S3Options {
+        let seconds = |s: Option<f64>| s.map(std::time::Duration::from_secs_f64);
+        dragnet_store::s3::S3Options {
+            region: Some(region.to_string()),
+            endpoint_url: self.endpoint_url.clone(),
+            force_path_style: self.force_path_style,
+            max_attempts: self.max_attempts,
+            connect_timeout: seconds(self.connect_timeout_secs),
+            read_timeout: seconds(self.read_timeout_secs),
+            ..Default::default()
+        }
+    }
 }
 
 /// `[events]`.
@@ -95,6 +117,8 @@ pub struct QuarantineConfig {
     pub bucket: String,
     /// Key prefix inside it.
     pub prefix: String,
+    /// Versioned source buckets: also delete the noncurrent versions of a moved object.
+    pub purge_noncurrent_versions: bool,
 }
 
 /// `[state]`.
@@ -150,6 +174,9 @@ impl Default for StoreConfig {
             root: "buckets".into(),
             endpoint_url: None,
             force_path_style: false,
+            max_attempts: None,
+            connect_timeout_secs: None,
+            read_timeout_secs: None,
         }
     }
 }
@@ -184,6 +211,7 @@ impl Default for QuarantineConfig {
         QuarantineConfig {
             bucket: "dragnet-isolation".into(),
             prefix: String::new(),
+            purge_noncurrent_versions: false,
         }
     }
 }
@@ -260,6 +288,23 @@ impl Config {
                 "config file {}: store.kind = {other:?} is not known (allowed: dir, s3)",
                 path.display()
             ),
+        }
+        if self.store.max_attempts == Some(0) {
+            bail!(
+                "config file {}: store.max_attempts must be at least 1 (1 means no retries)",
+                path.display()
+            );
+        }
+        for (name, value) in [
+            ("connect_timeout_secs", self.store.connect_timeout_secs),
+            ("read_timeout_secs", self.store.read_timeout_secs),
+        ] {
+            if value.is_some_and(|v| !(v.is_finite() && v > 0.0 && v < 1e9)) {
+                bail!(
+                    "config file {}: store.{name} must be a positive number of seconds",
+                    path.display()
+                );
+            }
         }
         match self.events.kind.as_str() {
             "local" => {}

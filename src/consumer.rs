@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use dragnet_quarantine::{quarantine, Isolation, MoveOutcome, QuarantineRequest};
+use dragnet_quarantine::{quarantine_event, Isolation};
 use dragnet_store::ObjectStore;
 use serde_json::{json, Value};
 
@@ -38,14 +38,9 @@ pub fn event_of_body(body: &str) -> Result<Value, String> {
 /// Moves the object of one message's finding.
 fn handle(store: &dyn ObjectStore, iso: &Isolation, body: &str) -> Result<Value, String> {
     let event = event_of_body(body)?;
-    let request = QuarantineRequest::from_json(&event).map_err(|e| e.to_string())?;
-    let outcome = quarantine(store, &request, iso, "dragnet quarantine --queue-url")
-        .map_err(|e| e.to_string())?;
-    let status = match &outcome {
-        MoveOutcome::Moved(_) => "MOVED",
-        MoveOutcome::AlreadyQuarantined(_) => "ALREADY_QUARANTINED",
-    };
-    Ok(json!({"status": status, "record": outcome.record()}))
+    quarantine_event(store, &event, iso, "dragnet quarantine --queue-url")
+        .map(|outcome| outcome.summary())
+        .map_err(|e| e.to_string())
 }
 
 /// Polls `queue_url` and moves what its messages name: until the queue has nothing new when

@@ -47,6 +47,8 @@ enum AlertSink {
 /// Carries out rule targets against a store: quarantine, tag, alert, log.
 pub struct LocalTargets<'a> {
     store: &'a dyn ObjectStore,
+    /// `[quarantine] purge_noncurrent_versions`, for every quarantine target.
+    purge_noncurrent_versions: bool,
     alerts: AlertSink,
     actions: Mutex<Actions>,
 }
@@ -71,6 +73,7 @@ impl<'a> LocalTargets<'a> {
         };
         Ok(LocalTargets {
             store,
+            purge_noncurrent_versions: config.quarantine.purge_noncurrent_versions,
             alerts,
             actions: Mutex::new(Actions::default()),
         })
@@ -104,6 +107,7 @@ impl TargetHandler for LocalTargets<'_> {
                 let iso = Isolation {
                     bucket: bucket.clone(),
                     prefix: prefix.clone(),
+                    purge_noncurrent_versions: self.purge_noncurrent_versions,
                 };
                 let outcome = quarantine(self.store, &request, &iso, &rule.name)
                     .map_err(|e| e.to_string())?;

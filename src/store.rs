@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use dragnet_store::s3::{S3Options, S3Store};
+use dragnet_store::s3::S3Store;
 use dragnet_store::{DirStore, ObjectStore};
 
 use crate::config::Config;
@@ -13,11 +13,7 @@ use crate::config::Config;
 pub fn open(config: &Config) -> Result<Arc<dyn ObjectStore>> {
     match config.store.kind.as_str() {
         "s3" => {
-            let options = S3Options {
-                region: Some(config.region.clone()),
-                endpoint_url: config.store.endpoint_url.clone(),
-                force_path_style: config.store.force_path_style,
-            };
+            let options = config.store.s3_options(&config.region);
             Ok(Arc::new(
                 S3Store::connect(&options).context("connecting to S3")?,
             ))

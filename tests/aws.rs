@@ -21,6 +21,7 @@ fn client(moto: &Moto) -> S3Store {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
         force_path_style: true,
+        ..S3Options::default()
     })
     .unwrap()
 }
@@ -663,4 +664,634 @@ fn the_sqs_consumer_moves_what_finding_events_name_and_keeps_what_fails() {
             + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         1
     );
+}
+
+/// An SSN file and a restricted one in `bucket`, and a job spec over the bucket.
+fn two_objects(s3: &S3Store, dir: &std::path::Path, bucket: &str) {
+    s3.create_bucket(bucket).unwrap();
+    for key in ["open/a.csv", "restricted/salaries.csv"] {
+        s3.put(
+            bucket,
+            key,
+            &mut &b"SSN\n536-22-1234\n"[..],
+            &ObjectAttributes::default(),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("job.json"),
+        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
+    )
+    .unwrap();
+}
+
+#[test]
+fn access_denied_on_one_object_is_recorded_and_the_job_completes() {
+    let moto = moto();
+    let s3 = client(&moto);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    two_objects(&s3, dir, "hr-exports");
+    // The scanning role may do anything but read the restricted prefix.
+    let (key_id, secret) = moto.enforce_iam_user(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:*","Resource":"*"},
+            {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::hr-exports/restricted/*"}]}"#,
+    );
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(["scan", "--job", "job.json", "--out", "out", "--no-events"])
+        .current_dir(dir)
+        .envs(AWS_TEST_ENV.iter().copied())
+        .env("AWS_ACCESS_KEY_ID", &key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout_json(&o);
+    assert_eq!(summary["runStatistics"]["objectsListed"], 2);
+    assert_eq!(
+        summary["runStatistics"]["objectsSkipped"]["PERMISSION_DENIED"], 1,
+        "{summary}"
+    );
+    let findings = jsonl(&dir.join("out/findings.jsonl"));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        findings[0]["resourcesAffected"]["s3Object"]["key"],
+        "open/a.csv"
+    );
+    // The per-object result names the object and the reason.
+    let results = discovery_results(&dir.join("out"));
+    let denied = results
+        .iter()
+        .find(|r| r["resourcesAffected"]["s3Object"]["key"] == "restricted/salaries.csv")
+        .expect("a result for the denied object");
+    assert_eq!(
+        denied["classificationDetails"]["result"]["status"]["reason"],
+        "PERMISSION_DENIED"
+    );
+}
+
+/// Every discovery result under `out/results`.
+fn discovery_results(out: &std::path::Path) -> Vec<serde_json::Value> {
+    files_under(&out.join("results"))
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+        .flat_map(|p| {
+            text_of(p)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Deletes one object once the plan is made, before any object is read: the race of an
+/// object deleted between listing and scanning.
+struct DeleteAfterPlanning<'a> {
+    s3: &'a S3Store,
+    bucket: &'a str,
+    key: &'a str,
+}
+
+impl dragnet_job::run::Progress for DeleteAfterPlanning<'_> {
+    fn planned(&self, _objects: u64, _bytes: u64) {
+        self.s3.delete(self.bucket, self.key).unwrap();
+    }
+}
+
+#[test]
+fn an_object_deleted_between_listing_and_scanning_is_no_longer_available() {
+    let moto = moto();
+    let s3 = client(&moto);
+    let work = tempfile::tempdir().unwrap();
+    two_objects(&s3, work.path(), "landing-zone");
+    let spec = dragnet_model::JobSpec::from_json(
+        &std::fs::read_to_string(work.path().join("job.json")).unwrap(),
+    )
+    .unwrap();
+    let managed: Vec<_> = dragnet_detect::MANAGED.iter().collect();
+    let engine =
+        dragnet_detect::Engine::new(&managed, &[], dragnet_detect::AllowMatcher::default())
+            .unwrap();
+    let job = dragnet_job::run::JobRun {
+        job_id: dragnet_job::adhoc_job_id(&spec),
+        spec,
+        region: "us-east-1".into(),
+        created_at: dragnet_model::Timestamp::now(),
+        plan: dragnet_job::PlanOptions {
+            default_account: "111222333444".into(),
+            sampling_seed: 42,
+            shard: None,
+        },
+        threads: 2,
+    };
+    let race = DeleteAfterPlanning {
+        s3: &s3,
+        bucket: "landing-zone",
+        key: "restricted/salaries.csv",
+    };
+    let out = work.path().join("out");
+    let report = dragnet_job::run::run_job(&job, &engine, &s3, &out, &race).unwrap();
+    assert_eq!(report.statistics.objects_listed, 2);
+    assert_eq!(
+        report.statistics.objects_skipped["SOURCE_OBJECT_NO_LONGER_AVAILABLE"],
+        1
+    );
+    assert_eq!(report.findings.len(), 1);
+    let gone = discovery_results(&out)
+        .into_iter()
+        .find(|r| r["resourcesAffected"]["s3Object"]["key"] == "restricted/salaries.csv")
+        .unwrap();
+    assert_eq!(
+        gone["classificationDetails"]["result"]["status"]["reason"],
+        "SOURCE_OBJECT_NO_LONGER_AVAILABLE"
+    );
+}
+
+/// An SDK client for settings the store does not write (versioning, encryption, policies).
+async fn sdk_s3(moto: &Moto) -> aws_sdk_s3::Client {
+    let shared = emulator_config(moto).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+const KMS_KEY: &str = "arn:aws:kms:us-east-1:111222333444:key/finance";
+
+/// A versioned, KMS-encrypted, tagged bucket behind a partial Block Public Access.
+async fn finance_bucket(sdk: &aws_sdk_s3::Client, bucket: &str) {
+    use aws_sdk_s3::types::*;
+    sdk.create_bucket().bucket(bucket).send().await.unwrap();
+    sdk.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::AwsKms)
+        .kms_master_key_id(KMS_KEY)
+        .build()
+        .unwrap();
+    sdk.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(by_default)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sdk.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sdk.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("Team").value("finance").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A policy that lets anyone read and denies uploads without SSE-KMS. Set after the test's
+/// uploads: the emulator applies the deny without evaluating its condition.
+async fn public_read_encrypted_write_policy(sdk: &aws_sdk_s3::Client, bucket: &str) {
+    sdk.put_bucket_policy()
+        .bucket(bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}},
+                {{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::{bucket}/*",
+                  "Condition":{{"StringNotEquals":{{"s3:x-amz-server-side-encryption":"aws:kms"}}}}}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn findings_carry_bucket_security_and_versioned_objects_leave_no_readable_version() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(ISOLATION).unwrap();
+    let bucket = "finance-reports";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sdk = sdk_s3(&moto).await;
+        finance_bucket(&sdk, bucket).await;
+        // Two versions of each file, both with sensitive data, uploaded as the policy demands.
+        for key in ["q3.csv", "q4.csv"] {
+            for ssn in ["536-22-1234", "536-22-5678"] {
+                sdk.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(format!("SSN\n{ssn}\n").into_bytes().into())
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+                    .ssekms_key_id(KMS_KEY)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        public_read_encrypted_write_policy(&sdk, bucket).await;
+    });
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\nmax_attempts = 4\nconnect_timeout_secs = 5\nread_timeout_secs = 30\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("job.json"),
+        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
+    )
+    .unwrap();
+    let o = dragnet_aws(
+        dir,
+        &["scan", "--job", "job.json", "--out", "out", "--no-events"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let findings = jsonl(&dir.join("out/findings.jsonl"));
+    assert_eq!(findings.len(), 2);
+
+    let b = &findings[0]["resourcesAffected"]["s3Bucket"];
+    assert_eq!(
+        b["defaultServerSideEncryption"]["encryptionType"],
+        "aws:kms"
+    );
+    assert_eq!(b["defaultServerSideEncryption"]["kmsMasterKeyId"], KMS_KEY);
+    assert_eq!(b["allowsUnencryptedObjectUploads"], "FALSE");
+    assert_eq!(b["publicAccess"]["effectivePermission"], "PUBLIC");
+    let level = &b["publicAccess"]["permissionConfiguration"]["bucketLevelPermissions"];
+    assert_eq!(level["bucketPolicy"]["allowsPublicReadAccess"], true);
+    assert_eq!(level["bucketPolicy"]["allowsPublicWriteAccess"], false);
+    assert_eq!(level["blockPublicAccess"]["ignorePublicAcls"], true);
+    assert_eq!(level["accessControlList"]["allowsPublicReadAccess"], false);
+    assert!(!b["owner"]["id"].as_str().unwrap().is_empty());
+    assert!(!b["createdAt"].is_null());
+    assert_eq!(
+        b["tags"],
+        serde_json::json!([{"key": "Team", "value": "finance"}])
+    );
+    let object = &findings[0]["resourcesAffected"]["s3Object"];
+    assert_eq!(object["serverSideEncryption"]["encryptionType"], "aws:kms");
+    assert_eq!(object["serverSideEncryption"]["kmsMasterKeyId"], KMS_KEY);
+    assert_eq!(object["publicAccess"], true);
+    let current = s3.head(bucket, "q3.csv").unwrap().version_id.unwrap();
+    assert_eq!(object["versionId"], current.as_str());
+
+    // With purging, the scanned version and the older one are gone; the copy keeps SSE-KMS.
+    let purge = dragnet_quarantine::Isolation {
+        bucket: ISOLATION.into(),
+        prefix: String::new(),
+        purge_noncurrent_versions: true,
+    };
+    let moved = dragnet_quarantine::quarantine_event(&s3, &findings[0], &purge, "test").unwrap();
+    assert_eq!(moved.status(), "MOVED");
+    assert_eq!(moved.record().purged_versions.len(), 1);
+    assert!(s3.head(bucket, "q3.csv").is_err());
+    assert_eq!(s3.noncurrent_versions(bucket, "q3.csv").unwrap().len(), 0);
+    let copy = s3.details(ISOLATION, "q3.csv").unwrap();
+    assert_eq!(
+        copy.encryption.unwrap().kms_key_id.as_deref(),
+        Some(KMS_KEY)
+    );
+    let again = dragnet_quarantine::quarantine_event(&s3, &findings[0], &purge, "test").unwrap();
+    assert_eq!(again.status(), "ALREADY_QUARANTINED");
+
+    // Without purging, deleting the scanned version makes the older one current; running
+    // the same finding again knows the move is done rather than seeing a changed object.
+    let keep = dragnet_quarantine::Isolation {
+        purge_noncurrent_versions: false,
+        ..purge
+    };
+    let moved = dragnet_quarantine::quarantine_event(&s3, &findings[1], &keep, "test").unwrap();
+    assert_eq!(moved.status(), "MOVED");
+    let older = s3.head(bucket, "q4.csv").unwrap();
+    assert_ne!(
+        older.version_id.as_deref(),
+        findings[1]["resourcesAffected"]["s3Object"]["versionId"].as_str()
+    );
+    let again = dragnet_quarantine::quarantine_event(&s3, &findings[1], &keep, "test").unwrap();
+    assert_eq!(again.status(), "ALREADY_QUARANTINED");
+}
+
+#[test]
+fn objects_over_the_copy_limit_are_copied_part_by_part_with_their_attributes() {
+    let moto = moto();
+    for (k, v) in AWS_TEST_ENV {
+        std::env::set_var(k, v);
+    }
+    // A 5 MiB threshold stands in for CopyObject's 5 GiB limit; parts have S3's minimum size.
+    let s3 = S3Store::connect(&S3Options {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+        force_path_style: true,
+        multipart_copy_threshold: 5 << 20,
+        copy_part_size: 5 << 20,
+        ..S3Options::default()
+    })
+    .unwrap();
+    s3.create_bucket("big-source").unwrap();
+    s3.create_bucket("big-isolation").unwrap();
+    let body: Vec<u8> = (0..11u32 << 20).map(|i| (i % 251) as u8).collect();
+    let attrs = ObjectAttributes {
+        content_type: Some("text/csv".into()),
+        metadata: BTreeMap::from([("source".into(), "warehouse".into())]),
+        tags: BTreeMap::from([("Project".into(), "Synthea".into())]),
+    };
+    s3.put("big-source", "export.csv", &mut &body[..], &attrs)
+        .unwrap();
+    let copied = s3
+        .copy(
+            "big-source",
+            "export.csv",
+            "big-isolation",
+            "export.csv",
+            None,
+        )
+        .unwrap();
+    assert_eq!(copied.size, body.len() as u64);
+    assert!(
+        copied.etag.as_deref().unwrap().ends_with("-3"),
+        "a three-part upload: {:?}",
+        copied.etag
+    );
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(
+        &mut s3.get("big-isolation", "export.csv").unwrap(),
+        &mut back,
+    )
+    .unwrap();
+    assert!(back == body, "the copy has the same bytes");
+    assert_eq!(s3.attributes("big-isolation", "export.csv").unwrap(), attrs);
+}
+
+/// Deploys the sample rules file into the emulator's EventBridge, as a user deploys the
+/// walkthrough's rules with PutRule and PutTargets. dragnet's own target ARNs become AWS ones:
+/// `dragnet:quarantine:*` the quarantine function, `dragnet:alert:<name>` the alert topic; each
+/// is an SQS queue here, because the emulator delivers to neither Lambda nor SNS targets. The
+/// dragnet-only targets (tag, log) are left out. Returns the queue URL per target.
+async fn deploy_rules(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    rules_file: &std::path::Path,
+) -> BTreeMap<String, String> {
+    let rules: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(rules_file).unwrap()).unwrap();
+    let mut queues = BTreeMap::new();
+    for rule in rules {
+        let mut targets = Vec::new();
+        for target in rule["Targets"].as_array().unwrap() {
+            let arn = target["Arn"].as_str().unwrap();
+            let name = match arn.split(':').collect::<Vec<_>>()[..] {
+                ["dragnet", "quarantine", ..] => "quarantine-function".to_string(),
+                ["dragnet", "alert", topic] => topic.to_string(),
+                _ => continue,
+            };
+            if !queues.contains_key(&name) {
+                let (url, arn) = queue(sqs, &name).await;
+                queues.insert(name.clone(), url);
+                queues.insert(format!("{name}:arn"), arn);
+            }
+            let mut built = aws_sdk_eventbridge::types::Target::builder()
+                .id(target["Id"].as_str().unwrap())
+                .arn(&queues[&format!("{name}:arn")]);
+            if let Some(transformer) = target.get("InputTransformer") {
+                let paths = transformer["InputPathsMap"].as_object().unwrap();
+                built = built.input_transformer(
+                    aws_sdk_eventbridge::types::InputTransformer::builder()
+                        .set_input_paths_map(Some(
+                            paths
+                                .iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                                .collect(),
+                        ))
+                        .input_template(transformer["InputTemplate"].as_str().unwrap())
+                        .build()
+                        .unwrap(),
+                );
+            }
+            targets.push(built.build().unwrap());
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let name = rule["Name"].as_str().unwrap();
+        events
+            .put_rule()
+            .name(name)
+            .event_pattern(rule["EventPattern"].to_string())
+            .send()
+            .await
+            .unwrap();
+        events
+            .put_targets()
+            .rule(name)
+            .set_targets(Some(targets))
+            .send()
+            .await
+            .unwrap();
+    }
+    queues.retain(|k, _| !k.ends_with(":arn"));
+    queues
+}
+
+/// The Macie walkthrough, end to end against the emulator: bucket names in SSM, the Synthea
+/// files in S3, the one-time job with the three custom identifiers, finding events through
+/// the walkthrough's rules, High objects moved by the quarantine Lambda handler, alert texts
+/// per rule and the job summary through SNS.
+#[test]
+fn the_walkthrough_runs_end_to_end_against_the_emulator() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket(SOURCE).unwrap();
+    s3.create_bucket(ISOLATION).unwrap();
+    let files = [
+        "patients.csv",
+        "organizations.csv",
+        "allergies.csv",
+        "payers.csv",
+        "supplies.csv",
+    ];
+    upload_sample(&s3, &files, &ObjectAttributes::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sqs, queues, summary_queue) = runtime.block_on(async {
+        let shared = emulator_config(&moto).await;
+        let ssm = aws_sdk_ssm::Client::new(&shared);
+        for (name, value) in [
+            ("/macie_demo/source_bucket", SOURCE),
+            ("/macie_demo/isolation_bucket", ISOLATION),
+        ] {
+            ssm.put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .send()
+                .await
+                .unwrap();
+        }
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let events = aws_sdk_eventbridge::Client::new(&shared);
+        let queues = deploy_rules(&events, &sqs, &repo().join("sample-data/rules.json")).await;
+        let sns = aws_sdk_sns::Client::new(&shared);
+        let topic = sns
+            .create_topic()
+            .name("job-summaries")
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
+        let (summary_queue, summary_arn) = queue(&sqs, "job-summaries-inbox").await;
+        sns.subscribe()
+            .topic_arn(topic)
+            .protocol("sqs")
+            .endpoint(summary_arn)
+            .send()
+            .await
+            .unwrap();
+        (sqs, queues, summary_queue)
+    });
+
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let spec = std::fs::read_to_string(repo().join("sample-data/jobs/one-time.json"))
+        .unwrap()
+        .replace(SOURCE, "ssm:/macie_demo/source_bucket");
+    std::fs::write(dir.join("one-time.json"), spec).unwrap();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        s3_config(
+            &moto,
+            "123456789012",
+            &format!(
+                "[events]\nkind = \"eventbridge\"\nendpoint_url = \"{0}\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{0}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n[quarantine]\nbucket = \"ssm:/macie_demo/isolation_bucket\"\n",
+                moto.endpoint
+            ),
+        ),
+    )
+    .unwrap();
+    let mut scan = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
+    scan.args(["scan", "--job", "one-time.json", "--out", "out"])
+        .current_dir(dir)
+        .envs(AWS_TEST_ENV.iter().copied())
+        .env("AWS_ENDPOINT_URL_SSM", &moto.endpoint);
+    let o = scan.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["findings"], 4);
+    let findings = jsonl(&dir.join("out/findings.jsonl"));
+    let severity_of = |key: &str| {
+        findings
+            .iter()
+            .find(|f| f["resourcesAffected"]["s3Object"]["key"] == key)
+            .map(|f| f["severity"]["description"].as_str().unwrap().to_string())
+    };
+
+    let (to_quarantine, sms, email, summary) = runtime.block_on(async {
+        (
+            drain(&sqs, &queues["quarantine-function"]).await,
+            drain(&sqs, &queues["high-severity-sms"]).await,
+            drain(&sqs, &queues["findings-email"]).await,
+            drain(&sqs, &summary_queue).await,
+        )
+    });
+    // The quarantine function receives the High findings' events and moves those objects.
+    assert_eq!(to_quarantine.len(), 2, "{to_quarantine:?}");
+    let isolation = dragnet_quarantine::Isolation {
+        bucket: ISOLATION.into(),
+        prefix: String::new(),
+        purge_noncurrent_versions: false,
+    };
+    for event in &to_quarantine {
+        assert_eq!(event["detail-type"], "Macie Finding");
+        let out = dragnet_lambda::handle(&s3, &isolation, event).unwrap();
+        assert_eq!(out["status"], "MOVED");
+    }
+    assert_eq!(severity_of("patients.csv").as_deref(), Some("High"));
+    assert_eq!(severity_of("organizations.csv").as_deref(), Some("High"));
+    assert_eq!(
+        keys(&s3, SOURCE),
+        vec!["allergies.csv", "payers.csv", "supplies.csv"]
+    );
+    let isolated = keys(&s3, ISOLATION);
+    for moved in ["organizations.csv", "patients.csv"] {
+        assert!(isolated.contains(&moved.to_string()), "{isolated:?}");
+    }
+    // A redelivered event is harmless.
+    let again = dragnet_lambda::handle(&s3, &isolation, &to_quarantine[0]).unwrap();
+    assert_eq!(again["status"], "ALREADY_QUARANTINED");
+
+    // The SMS rule's short text per High finding, the email rule's long one per Medium.
+    assert_eq!(sms.len(), 2, "{sms:?}");
+    for text in &sms {
+        let text = text.as_str().unwrap();
+        assert!(
+            text.starts_with("Sensitive data finding: job ")
+                && text.contains("account 123456789012")
+                && text.contains("Severity High for file '"),
+            "{text}"
+        );
+        assert!(text.len() <= 140, "an SMS fits: {text}");
+    }
+    let mediums = findings
+        .iter()
+        .filter(|f| f["severity"]["description"] == "Medium")
+        .count();
+    assert_eq!(email.len(), mediums, "{email:?}");
+    assert!(email.iter().all(|t| {
+        let t = t.as_str().unwrap();
+        t.contains("severity Medium") && t.contains(&format!("s3://{SOURCE}/"))
+    }));
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert!(summary[0]["Message"]
+        .as_str()
+        .unwrap()
+        .contains("4 findings (2 high, 2 medium)"));
 }

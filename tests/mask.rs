@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -152,26 +152,12 @@ fn no_output_or_log_ever_holds_a_raw_identity_value() {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     ];
     let work = dir.path().join("demo");
-    let mut stack = vec![work.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.starts_with(work.join("buckets")) || p.starts_with(work.join("jobs")) {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "gz") {
-                let mut s = String::new();
-                flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap())
-                    .read_to_string(&mut s)
-                    .unwrap();
-                texts.push(s);
-            } else {
-                texts.push(String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned());
-            }
-        }
-    }
+    texts.extend(
+        files_under(&work)
+            .iter()
+            .filter(|p| !p.starts_with(work.join("buckets")) && !p.starts_with(work.join("jobs")))
+            .map(|p| text_of(p)),
+    );
     assert!(texts.len() > 8, "outputs were found: {}", texts.len());
     for v in &values {
         for t in &texts {

@@ -60,6 +60,37 @@ pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Every file under `root`, at any depth.
+pub fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A file's text, gunzipped when its name ends in `.gz`.
+pub fn text_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    if path.extension().is_some_and(|x| x == "gz") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .unwrap();
+        text
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
 /// Copies every file of `from` (one level) into `to`, writable.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -97,19 +128,11 @@ impl Drop for Moto {
     }
 }
 
-/// `moto_server` from PATH, else from a virtualenv under `target/` that is created (and
-/// `moto[server]` installed into it from PyPI) on first use.
-fn moto_server() -> PathBuf {
-    if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("moto_server"))
-            .find(|p| p.is_file())
-    }) {
-        return found;
-    }
+/// The virtualenv under `target/` with `moto[server]` (and so boto3) installed from PyPI,
+/// created on first use.
+fn moto_venv() -> PathBuf {
     let venv = repo().join("target/moto-venv");
-    let server = venv.join("bin/moto_server");
-    if !server.is_file() {
+    if !venv.join("bin/moto_server").is_file() {
         let ok = Command::new("python3")
             .args(["-m", "venv"])
             .arg(&venv)
@@ -125,7 +148,70 @@ fn moto_server() -> PathBuf {
             venv.display()
         );
     }
-    server
+    venv
+}
+
+/// `moto_server` from PATH, else from [`moto_venv`].
+fn moto_server() -> PathBuf {
+    if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("moto_server"))
+            .find(|p| p.is_file())
+    }) {
+        return found;
+    }
+    moto_venv().join("bin/moto_server")
+}
+
+/// A Python with boto3 (a dependency of moto): `python3` when it has it, else the moto
+/// virtualenv's. Tests use it for emulator set-up that needs an AWS SDK this project has no
+/// other use for (IAM users and keys).
+fn python_with_boto3() -> PathBuf {
+    let system = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if system {
+        PathBuf::from("python3")
+    } else {
+        moto_venv().join("bin/python")
+    }
+}
+
+impl Moto {
+    /// Creates an IAM user with `policy` (a JSON policy document) and returns its access key
+    /// id and secret, then makes the emulator enforce IAM from the next request on, so the
+    /// user's requests are judged by the policy (and the fake test credentials stop working).
+    pub fn enforce_iam_user(&self, policy: &str) -> (String, String) {
+        let script = r#"
+import sys, urllib.request, boto3
+endpoint, policy = sys.argv[1], sys.argv[2]
+iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+iam.create_user(UserName="dragnet-scanner")
+iam.put_user_policy(UserName="dragnet-scanner", PolicyName="scan", PolicyDocument=policy)
+key = iam.create_access_key(UserName="dragnet-scanner")["AccessKey"]
+request = urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                 headers={"Content-Type": "text/plain"})
+urllib.request.urlopen(request).read()
+print(key["AccessKeyId"], key["SecretAccessKey"])
+"#;
+        let out = Command::new(python_with_boto3())
+            .args(["-c", script, &self.endpoint, policy])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "IAM set-up failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut words = text.split_whitespace();
+        let id = words.next().expect("an access key id").to_string();
+        let secret = words.next().expect("a secret key").to_string();
+        (id, secret)
+    }
 }
 
 /// Starts a moto server and waits until it answers.

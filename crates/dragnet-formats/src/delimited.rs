@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn huge_cells_come_in_overlapping_windows() {
         let mut data = b"h\n".to_vec();
-        data.extend(std::iter::repeat(b'x').take(WINDOW * 2 + 10));
+        data.extend(std::iter::repeat_n(b'x', WINDOW * 2 + 10));
         data.push(b'\n');
         let (c, s) = read(&data);
         assert_eq!(s.rows, 1);

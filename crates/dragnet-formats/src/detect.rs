@@ -160,6 +160,23 @@ pub fn extension(key: &str) -> &str {
     }
 }
 
+/// Whether a file-name extension is one dragnet reads (extension-less keys are sniffed).
+pub fn is_supported_extension(ext: &str) -> bool {
+    max_size_for_extension(ext).is_some()
+}
+
+/// The largest object of this extension that is analysed (macie.md §2.4), or `None` when the
+/// extension is not supported: 8 GB for gzip and zip, 20 GB for tar and text formats.
+pub fn max_size_for_extension(ext: &str) -> Option<u64> {
+    const GB: u64 = 1_000_000_000;
+    match ext.to_ascii_lowercase().as_str() {
+        "gz" | "gzip" | "tgz" | "zip" | "parquet" | "avro" => Some(8 * GB),
+        "tar" | "csv" | "tsv" | "tab" | "json" | "jsonl" | "ndjson" | "" => Some(20 * GB),
+        e if TEXT_EXTENSIONS.contains(&e) => Some(20 * GB),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,22 +216,5 @@ mod tests {
         assert_eq!(extension("dir.d/file"), "");
         assert_eq!(extension(".hidden"), "");
         assert_eq!(extension("x/y.tar.gz"), "gz");
-    }
-}
-
-/// Whether a file-name extension is one dragnet reads (extension-less keys are sniffed).
-pub fn is_supported_extension(ext: &str) -> bool {
-    max_size_for_extension(ext).is_some()
-}
-
-/// The largest object of this extension that is analysed (macie.md §2.4), or `None` when the
-/// extension is not supported: 8 GB for gzip and zip, 20 GB for tar and text formats.
-pub fn max_size_for_extension(ext: &str) -> Option<u64> {
-    const GB: u64 = 1_000_000_000;
-    match ext.to_ascii_lowercase().as_str() {
-        "gz" | "gzip" | "tgz" | "zip" | "parquet" | "avro" => Some(8 * GB),
-        "tar" | "csv" | "tsv" | "tab" | "json" | "jsonl" | "ndjson" | "" => Some(20 * GB),
-        e if TEXT_EXTENSIONS.contains(&e) => Some(20 * GB),
-        _ => None,
     }
 }

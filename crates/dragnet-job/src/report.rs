@@ -10,7 +10,8 @@ use dragnet_model::finding::{
 };
 use dragnet_model::ids::stable_hex_id;
 use dragnet_model::{Finding, Severity, Timestamp};
-use dragnet_store::{BucketInfo, ObjectMeta};
+use dragnet_store::security::{self, BucketSecurity};
+use dragnet_store::{BucketInfo, Encryption, ObjectDetails, ObjectMeta};
 
 use crate::scan::ObjectOutcome;
 
@@ -42,8 +43,8 @@ pub struct ObjectRef<'a> {
     pub bucket: &'a BucketInfo,
     /// Listing metadata.
     pub meta: &'a ObjectMeta,
-    /// Object tags.
-    pub tags: &'a BTreeMap<String, String>,
+    /// Tags, encryption and version as the store reports them.
+    pub details: &'a ObjectDetails,
 }
 
 fn pairs(tags: &BTreeMap<String, String>) -> Vec<KeyValuePair> {
@@ -62,6 +63,65 @@ fn no_encryption() -> ServerSideEncryption {
     }
 }
 
+fn encryption(e: &Encryption) -> ServerSideEncryption {
+    ServerSideEncryption {
+        encryption_type: e.kind.clone(),
+        kms_master_key_id: e.kms_key_id.clone(),
+    }
+}
+
+/// `s3Bucket` facts from the store's reading of the bucket's settings. A setting that could
+/// not be read is `UNKNOWN`; the account-level Block Public Access settings (an S3 Control
+/// call) are not read, so `permissionConfiguration` carries the bucket level only.
+fn bucket_facts(
+    security: &BucketSecurity,
+) -> (
+    String,
+    ServerSideEncryption,
+    Option<BucketOwner>,
+    BucketPublicAccess,
+) {
+    let default_encryption = match &security.default_encryption {
+        Some(Some(e)) => encryption(e),
+        Some(None) => no_encryption(),
+        None => ServerSideEncryption {
+            encryption_type: "UNKNOWN".into(),
+            kms_master_key_id: None,
+        },
+    };
+    let owner = security.owner.as_ref().map(|o| BucketOwner {
+        display_name: o.display_name.clone(),
+        id: o.id.clone(),
+    });
+    let grants = |g: Option<security::PublicGrants>| {
+        g.map(|g| serde_json::json!({"allowsPublicReadAccess": g.read, "allowsPublicWriteAccess": g.write}))
+    };
+    let block = security.block_public_access.map(|b| {
+        serde_json::json!({
+            "blockPublicAcls": b.block_public_acls,
+            "blockPublicPolicy": b.block_public_policy,
+            "ignorePublicAcls": b.ignore_public_acls,
+            "restrictPublicBuckets": b.restrict_public_buckets,
+        })
+    });
+    let public_access = BucketPublicAccess {
+        effective_permission: security::effective_permission(security).into(),
+        permission_configuration: Some(serde_json::json!({
+            "bucketLevelPermissions": {
+                "accessControlList": grants(security.acl),
+                "blockPublicAccess": block,
+                "bucketPolicy": grants(security.policy.map(|p| p.public)),
+            }
+        })),
+    };
+    (
+        security::allows_unencrypted_uploads(security).into(),
+        default_encryption,
+        owner,
+        public_access,
+    )
+}
+
 /// The object's ETag: the store's when it has one, else the MD5 computed while reading.
 pub fn etag_of(meta: &ObjectMeta, outcome: &ObjectOutcome) -> String {
     meta.etag
@@ -78,22 +138,37 @@ pub fn finding_id(job_id: &str, bucket: &str, key: &str, version_or_etag: &str) 
 fn resources(object: ObjectRef<'_>, etag: &str) -> ResourcesAffected {
     let bucket = &object.bucket.name;
     let key = &object.meta.key;
+    // A folder store enforces no encryption and is not public; S3 reports its settings.
+    let (allows_unencrypted, default_encryption, owner, public_access) =
+        match &object.bucket.security {
+            Some(security) => bucket_facts(security),
+            None => (
+                "TRUE".to_string(),
+                no_encryption(),
+                Some(BucketOwner {
+                    display_name: None,
+                    id: Some(object.account_id.to_string()),
+                }),
+                BucketPublicAccess {
+                    effective_permission: "NOT_PUBLIC".into(),
+                    permission_configuration: None,
+                },
+            ),
+        };
+    let object_public = match public_access.effective_permission.as_str() {
+        "PUBLIC" => Some(true),
+        "NOT_PUBLIC" => Some(false),
+        _ => None,
+    };
     ResourcesAffected {
         s3_bucket: S3Bucket {
-            // A folder store enforces no encryption; S3 mode fills these from the bucket.
-            allows_unencrypted_object_uploads: "TRUE".into(),
+            allows_unencrypted_object_uploads: allows_unencrypted,
             arn: format!("arn:aws:s3:::{bucket}"),
             created_at: object.bucket.created_at,
-            default_server_side_encryption: no_encryption(),
+            default_server_side_encryption: default_encryption,
             name: bucket.clone(),
-            owner: Some(BucketOwner {
-                display_name: None,
-                id: Some(object.account_id.to_string()),
-            }),
-            public_access: Some(BucketPublicAccess {
-                effective_permission: "NOT_PUBLIC".into(),
-                permission_configuration: None,
-            }),
+            owner,
+            public_access: Some(public_access),
             tags: pairs(&object.bucket.tags),
         },
         s3_object: S3Object {
@@ -103,14 +178,27 @@ fn resources(object: ObjectRef<'_>, etag: &str) -> ResourcesAffected {
             key: key.clone(),
             last_modified: object.meta.last_modified,
             path: format!("{bucket}/{key}"),
-            public_access: Some(false),
-            server_side_encryption: no_encryption(),
+            public_access: object_public,
+            server_side_encryption: object
+                .details
+                .encryption
+                .as_ref()
+                .map_or_else(no_encryption, encryption),
             size: object.meta.size,
             storage_class: object.meta.storage_class.clone(),
-            tags: pairs(object.tags),
-            version_id: object.meta.version_id.clone().unwrap_or_default(),
+            tags: pairs(&object.details.attributes.tags),
+            version_id: version_of(object).unwrap_or_default(),
         },
     }
+}
+
+/// The version scanned: the listing's, else the one the store reported with the details.
+fn version_of(object: ObjectRef<'_>) -> Option<String> {
+    object
+        .meta
+        .version_id
+        .clone()
+        .or_else(|| object.details.version_id.clone())
 }
 
 /// The finding and the discovery result of one classified object (no finding when nothing
@@ -124,11 +212,7 @@ pub fn report(
     now: Timestamp,
 ) -> (Option<Finding>, DiscoveryResult) {
     let etag = etag_of(object.meta, outcome);
-    let version_or_etag = object
-        .meta
-        .version_id
-        .clone()
-        .unwrap_or_else(|| etag.clone());
+    let version_or_etag = version_of(object).unwrap_or_else(|| etag.clone());
     let id = finding_id(
         &run.job_id,
         &object.bucket.name,

@@ -12,7 +12,7 @@ use dragnet_detect::Engine;
 use dragnet_model::ids::stable_uuid;
 use dragnet_model::jobspec::{JobSpec, JobType};
 use dragnet_model::{Finding, Timestamp};
-use dragnet_store::ObjectStore;
+use dragnet_store::{ObjectDetails, ObjectStore};
 use flate2::write::GzEncoder;
 use serde::Serialize;
 
@@ -426,20 +426,22 @@ fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError>
             }
         },
     };
-    let tags = match &object.tags {
-        Some(t) => t.clone(),
-        None if outcome.status != "SKIPPED" => store
-            .attributes(bucket, key)
-            .map(|a| a.tags)
-            .unwrap_or_default(),
-        None => BTreeMap::new(),
+    // Tags, encryption and version for the report; a skipped object is not read at all, and
+    // details that cannot be read leave the report's defaults (the scan itself succeeded).
+    let mut details = if outcome.status != "SKIPPED" {
+        store.details(bucket, key).unwrap_or_default()
+    } else {
+        ObjectDetails::default()
     };
+    if let Some(tags) = &object.tags {
+        details.attributes.tags = tags.clone();
+    }
     let account = &object.bucket.account_id;
     let object_ref = ObjectRef {
         account_id: account,
         bucket: &object.bucket.info,
         meta: &object.meta,
-        tags: &tags,
+        details: &details,
     };
     let (finding, result) = report(
         engine,

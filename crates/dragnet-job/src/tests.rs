@@ -951,7 +951,7 @@ mod formats {
         let md5 = |b: &[u8]| dragnet_model::ids::hex(&md5::Md5::digest(b));
         // tar readers stop at the end-of-archive marker, before the trailing padding.
         let mut archive = tar(&[("a.txt", b"ssn 536-22-1234")]);
-        archive.extend(std::iter::repeat(0u8).take(10 * 512));
+        archive.extend(std::iter::repeat_n(0u8, 10 * 512));
         let engine = engine();
         let o = scan_reader(&engine, "x.tar", &archive[..], None);
         assert_eq!(o.md5.as_deref(), Some(md5(&archive).as_str()));

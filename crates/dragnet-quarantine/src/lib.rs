@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use dragnet_model::ids::hex;
-use dragnet_store::{ObjectAttributes, ObjectStore, StoreError};
+use dragnet_store::{ObjectAttributes, ObjectMeta, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -100,6 +100,10 @@ pub struct Isolation {
     pub bucket: String,
     /// Key prefix inside it.
     pub prefix: String,
+    /// In a versioned source bucket, also delete the object's noncurrent versions once the
+    /// scanned version is safe in the isolation bucket (earlier versions of a file that holds
+    /// sensitive data usually hold it too). Off by default: they are not verified copies.
+    pub purge_noncurrent_versions: bool,
 }
 
 impl Isolation {
@@ -155,6 +159,9 @@ pub struct QuarantineRecord {
     pub rule: String,
     /// The finding's severity.
     pub severity: String,
+    /// Noncurrent versions of the original deleted with it (versioned buckets, when asked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purged_versions: Vec<String>,
 }
 
 /// How a quarantine ended.
@@ -173,6 +180,33 @@ impl MoveOutcome {
             MoveOutcome::Moved(r) | MoveOutcome::AlreadyQuarantined(r) => r,
         }
     }
+
+    /// `MOVED` or `ALREADY_QUARANTINED`, as every entry point reports it.
+    pub fn status(&self) -> &'static str {
+        match self {
+            MoveOutcome::Moved(_) => "MOVED",
+            MoveOutcome::AlreadyQuarantined(_) => "ALREADY_QUARANTINED",
+        }
+    }
+
+    /// `{"status": ..., "record": ...}`: what the CLI prints, the SQS consumer logs and the
+    /// Lambda handler returns, so scripts read one shape whichever entry point moved the object.
+    pub fn summary(&self) -> Value {
+        serde_json::json!({"status": self.status(), "record": self.record()})
+    }
+}
+
+/// Moves the object a finding event names: `event` is the EventBridge event (`detail` holds
+/// the finding) or a bare finding. The shared body of the entry points (`dragnet quarantine
+/// --event`, the SQS consumer, the Lambda handler); `rule` names the entry point in the record.
+pub fn quarantine_event(
+    store: &dyn ObjectStore,
+    event: &Value,
+    iso: &Isolation,
+    rule: &str,
+) -> Result<MoveOutcome, QuarantineError> {
+    let request = QuarantineRequest::from_json(event)?;
+    quarantine(store, &request, iso, rule)
 }
 
 /// Why a quarantine, tag or restore did not happen (the original is intact in every case but
@@ -330,20 +364,34 @@ pub fn quarantine(
         Err(StoreError::NoSuchKey { .. }) => None,
         Err(e) => return Err(step("reading the original")(e)),
     };
-    let Some(source) = source else {
-        // Idempotence: a completed move left a record and a copy that still verifies.
-        if let Some(record) = read_record(store, iso, &request.finding_id)? {
-            if exists(store, &iso.bucket, &dest_key).map_err(step("checking the copy"))?
-                && checksums(store, &iso.bucket, &dest_key).map_err(step("verifying the copy"))?
-                    == record.checksums
-            {
+    // In a versioned bucket, deleting the scanned version makes the previous one current, so
+    // a finished move looks like a changed object; the record tells them apart.
+    let moved_version = |source: &ObjectMeta| {
+        !request.version_id.is_empty()
+            && source
+                .version_id
+                .as_deref()
+                .is_some_and(|v| v != request.version_id)
+    };
+    let source = match source {
+        Some(source) if !moved_version(&source) => source,
+        gone_or_replaced => {
+            if let Some(record) = completed_move(store, iso, request, &dest_key)? {
                 return Ok(MoveOutcome::AlreadyQuarantined(record));
             }
+            return Err(match gone_or_replaced {
+                None => QuarantineError::SourceMissing {
+                    bucket: request.bucket.clone(),
+                    key: request.key.clone(),
+                },
+                Some(now) => QuarantineError::VersionMismatch {
+                    bucket: request.bucket.clone(),
+                    key: request.key.clone(),
+                    expected: format!("version {}", request.version_id),
+                    actual: format!("version {}", now.version_id.unwrap_or_default()),
+                },
+            });
         }
-        return Err(QuarantineError::SourceMissing {
-            bucket: request.bucket.clone(),
-            key: request.key.clone(),
-        });
     };
     let current = source.etag.clone().unwrap_or_default();
     if request.etag.is_empty() || current != request.etag {
@@ -413,6 +461,7 @@ pub fn quarantine(
         quarantined_at: dragnet_model::Timestamp::now().to_string(),
         rule: rule.to_string(),
         severity: request.severity.clone(),
+        purged_versions: Vec::new(),
     };
     let text = serde_json::to_vec_pretty(&record).expect("serializable");
     let record_attrs = ObjectAttributes {
@@ -427,11 +476,62 @@ pub fn quarantine(
             &record_attrs,
         )
         .map_err(step("writing the quarantine record"))?;
-    store
-        .delete(&request.bucket, &request.key)
-        .map_err(step("deleting the original (the verified copy is kept)"))?;
-    tracing::info!(finding = %request.finding_id, bucket = %request.bucket, key = ?request.key, isolation = %iso.bucket, "quarantined");
+    let mut record = record;
+    match &source.version_id {
+        Some(version) => {
+            // Listing the noncurrent versions first keeps the one being deleted out of it.
+            let older = if iso.purge_noncurrent_versions {
+                store
+                    .noncurrent_versions(&request.bucket, &request.key)
+                    .map_err(step("listing the original's noncurrent versions"))?
+            } else {
+                Vec::new()
+            };
+            store
+                .delete_version(&request.bucket, &request.key, version)
+                .map_err(step("deleting the original (the verified copy is kept)"))?;
+            for old in older {
+                store
+                    .delete_version(&request.bucket, &request.key, &old)
+                    .map_err(step("purging a noncurrent version (the original is moved)"))?;
+                record.purged_versions.push(old);
+            }
+            if !record.purged_versions.is_empty() {
+                let text = serde_json::to_vec_pretty(&record).expect("serializable");
+                store
+                    .put(
+                        &iso.bucket,
+                        &iso.record_key(&request.finding_id),
+                        &mut &text[..],
+                        &record_attrs,
+                    )
+                    .map_err(step(
+                        "recording the purged versions (the original is moved)",
+                    ))?;
+            }
+        }
+        None => store
+            .delete(&request.bucket, &request.key)
+            .map_err(step("deleting the original (the verified copy is kept)"))?,
+    }
+    tracing::info!(finding = %request.finding_id, bucket = %request.bucket, key = ?request.key, isolation = %iso.bucket, purged = record.purged_versions.len(), "quarantined");
     Ok(MoveOutcome::Moved(record))
+}
+
+/// The record of a finished move of this finding whose copy still verifies, if any.
+fn completed_move(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+    request: &QuarantineRequest,
+    dest_key: &str,
+) -> Result<Option<QuarantineRecord>, QuarantineError> {
+    let Some(record) = read_record(store, iso, &request.finding_id)? else {
+        return Ok(None);
+    };
+    let verified = exists(store, &iso.bucket, dest_key).map_err(step("checking the copy"))?
+        && checksums(store, &iso.bucket, dest_key).map_err(step("verifying the copy"))?
+            == record.checksums;
+    Ok(verified.then_some(record))
 }
 
 /// Moves a quarantined object back to where it was, with its attributes, and removes the

@@ -45,6 +45,7 @@ fn iso() -> Isolation {
     Isolation {
         bucket: ISO.into(),
         prefix: "quarantine/".into(),
+        purge_noncurrent_versions: false,
     }
 }
 
@@ -116,6 +117,7 @@ fn missing_isolation_bucket_leaves_the_original() {
         &Isolation {
             bucket: "no-such-isolation".into(),
             prefix: String::new(),
+            purge_noncurrent_versions: false,
         },
         "r",
     )

@@ -270,6 +270,7 @@ impl ObjectStore for DirStore {
             name: bucket.to_string(),
             created_at: created.map(Timestamp::from_system_time),
             tags,
+            security: None,
         })
     }
 
@@ -372,6 +373,41 @@ impl ObjectStore for DirStore {
         self.write_attributes(bucket, key, attributes)?;
         let m = fs::metadata(&path).map_err(io_err(format!("reading {}", path.display())))?;
         Ok(meta_of(key.to_string(), &m, Some(etag)))
+    }
+
+    /// Conditional writes of one bucket take turns under an exclusive lock on
+    /// `.dragnet/conditional-write.lock`, held from the ETag check to the write, so they are
+    /// atomic against each other across processes (plain `put`s do not take the lock).
+    fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        expected_etag: Option<&str>,
+    ) -> Result<ObjectMeta, StoreError> {
+        let meta = self.bucket_dir(bucket)?.join(META_DIR);
+        fs::create_dir_all(&meta).map_err(io_err(format!("creating {}", meta.display())))?;
+        let lock_path = meta.join("conditional-write.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(format!("opening {}", lock_path.display())))?;
+        lock.lock()
+            .map_err(io_err(format!("locking {}", lock_path.display())))?;
+        let current = match self.head(bucket, key) {
+            Ok(m) => m.etag,
+            Err(StoreError::NoSuchKey { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if current.as_deref() != expected_etag {
+            return Err(StoreError::PreconditionFailed {
+                bucket: bucket.into(),
+                key: key.into(),
+            });
+        }
+        self.put(bucket, key, body, &ObjectAttributes::default())
     }
 
     fn copy(

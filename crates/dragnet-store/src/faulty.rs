@@ -7,7 +7,9 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::Mutex;
 
-use crate::{Body, BucketInfo, ObjectAttributes, ObjectMeta, ObjectStore, StoreError};
+use crate::{
+    Body, BucketInfo, ObjectAttributes, ObjectDetails, ObjectMeta, ObjectStore, StoreError,
+};
 
 /// Faults to inject; all off by default.
 #[derive(Debug, Default)]
@@ -43,6 +45,21 @@ impl<S> FaultyStore<S> {
             inner,
             faults: Faults::default(),
         }
+    }
+}
+
+impl<S> FaultyStore<S> {
+    /// Fails while `delete_failures` lasts.
+    fn injected_delete_failure(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        let left = self.faults.delete_failures.load(SeqCst);
+        if left > 0 {
+            self.faults.delete_failures.store(left - 1, SeqCst);
+            return Err(StoreError::Io {
+                context: format!("deleting s3://{bucket}/{key}"),
+                source: io::Error::other("injected failure"),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +106,12 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
     }
     fn attributes(&self, bucket: &str, key: &str) -> Result<ObjectAttributes, StoreError> {
         self.inner.attributes(bucket, key)
+    }
+    fn details(&self, bucket: &str, key: &str) -> Result<ObjectDetails, StoreError> {
+        self.inner.details(bucket, key)
+    }
+    fn noncurrent_versions(&self, bucket: &str, key: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.noncurrent_versions(bucket, key)
     }
     fn get(&self, bucket: &str, key: &str) -> Result<Body, StoreError> {
         if self.faults.get_denied.lock().unwrap().contains(key) {
@@ -142,16 +165,22 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
         self.inner
             .copy(src_bucket, src_key, dst_bucket, dst_key, attributes)
     }
+    fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        expected_etag: Option<&str>,
+    ) -> Result<ObjectMeta, StoreError> {
+        self.inner.put_if(bucket, key, body, expected_etag)
+    }
     fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
-        let left = self.faults.delete_failures.load(SeqCst);
-        if left > 0 {
-            self.faults.delete_failures.store(left - 1, SeqCst);
-            return Err(StoreError::Io {
-                context: format!("deleting s3://{bucket}/{key}"),
-                source: io::Error::other("injected failure"),
-            });
-        }
+        self.injected_delete_failure(bucket, key)?;
         self.inner.delete(bucket, key)
+    }
+    fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<(), StoreError> {
+        self.injected_delete_failure(bucket, key)?;
+        self.inner.delete_version(bucket, key, version_id)
     }
     fn put_tags(
         &self,

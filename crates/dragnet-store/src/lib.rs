@@ -12,6 +12,7 @@ pub mod faulty;
 mod keys;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod security;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,6 +21,7 @@ use dragnet_model::Timestamp;
 
 pub use dir::DirStore;
 pub use keys::{validate_bucket_name, validate_key};
+pub use security::{BucketSecurity, Encryption};
 
 /// An object as a listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,20 @@ pub struct BucketInfo {
     pub created_at: Option<Timestamp>,
     /// Bucket tags.
     pub tags: BTreeMap<String, String>,
+    /// Encryption, owner and public access settings, when the store has them (S3 does; a
+    /// folder store has none, and findings then report what a folder enforces: nothing).
+    pub security: Option<BucketSecurity>,
+}
+
+/// What a finding reports of one object beyond its listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectDetails {
+    /// Content type, metadata and tags.
+    pub attributes: ObjectAttributes,
+    /// Server-side encryption, when the store knows it (`None` is reported as `NONE`).
+    pub encryption: Option<Encryption>,
+    /// The current version's id, in a versioned bucket.
+    pub version_id: Option<String>,
 }
 
 /// Why a store operation failed.
@@ -90,6 +106,14 @@ pub enum StoreError {
         /// Why it is refused.
         reason: String,
     },
+    /// A conditional write found the object not as expected: another writer got there first.
+    #[error("s3://{bucket}/{key} was changed by another writer since it was read; read it again")]
+    PreconditionFailed {
+        /// Bucket name.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
     /// The store refused access.
     #[error("access denied to {what}")]
     PermissionDenied {
@@ -113,7 +137,9 @@ impl StoreError {
         match self {
             StoreError::NoSuchBucket { .. } => "NO_SUCH_BUCKET_AVAILABLE",
             StoreError::NoSuchKey { .. } => "SOURCE_OBJECT_NO_LONGER_AVAILABLE",
-            StoreError::InvalidKey { .. } => "INVALID_OBJECT_STATE",
+            StoreError::InvalidKey { .. } | StoreError::PreconditionFailed { .. } => {
+                "INVALID_OBJECT_STATE"
+            }
             StoreError::PermissionDenied { .. } => "PERMISSION_DENIED",
             StoreError::Io { .. } => "UNABLE_TO_PARSE_FILE",
         }
@@ -161,6 +187,14 @@ pub trait ObjectStore: Send + Sync {
     fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta, StoreError>;
     /// Content type, user metadata and tags.
     fn attributes(&self, bucket: &str, key: &str) -> Result<ObjectAttributes, StoreError>;
+    /// [`ObjectStore::attributes`] plus the encryption and version a store like S3 reports
+    /// with them, in one round trip where it can.
+    fn details(&self, bucket: &str, key: &str) -> Result<ObjectDetails, StoreError> {
+        Ok(ObjectDetails {
+            attributes: self.attributes(bucket, key)?,
+            ..ObjectDetails::default()
+        })
+    }
     /// The object's bytes as a stream.
     fn get(&self, bucket: &str, key: &str) -> Result<Body, StoreError>;
     /// Writes an object (atomically: readers see the old or the new object, never a part).
@@ -170,6 +204,17 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         body: &mut dyn Read,
         attributes: &ObjectAttributes,
+    ) -> Result<ObjectMeta, StoreError>;
+    /// Writes an object only if the key holds what the writer last read: no object when
+    /// `expected_etag` is `None`, else the object with that ETag (S3's conditional writes,
+    /// `If-None-Match: *` and `If-Match`). Fails with [`StoreError::PreconditionFailed`]
+    /// otherwise, so processes sharing state through the store never overwrite each other.
+    fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        expected_etag: Option<&str>,
     ) -> Result<ObjectMeta, StoreError>;
     /// Copies an object with its attributes (or with `attributes` instead, when given).
     fn copy(
@@ -182,6 +227,18 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<ObjectMeta, StoreError>;
     /// Deletes an object; deleting a missing object succeeds, as in S3.
     fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError>;
+    /// Deletes one version of an object for good. In a versioned bucket a plain delete only
+    /// adds a delete marker and the data stays readable as a noncurrent version, which is not
+    /// out of reach; a store without versions deletes the object.
+    fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<(), StoreError> {
+        let _ = version_id;
+        self.delete(bucket, key)
+    }
+    /// Ids of the noncurrent versions of `key` (a store without versions has none).
+    fn noncurrent_versions(&self, bucket: &str, key: &str) -> Result<Vec<String>, StoreError> {
+        let _ = (bucket, key);
+        Ok(Vec::new())
+    }
     /// Replaces an object's tags.
     fn put_tags(
         &self,
