@@ -125,10 +125,24 @@ pub struct QuarantineConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// Job store file.
+    /// Job store file (with `shared`, the local working copy).
     pub path: PathBuf,
     /// Time of day (UTC, `HH:MM`) at which scheduled jobs run.
     pub schedule_time: String,
+    /// `s3://bucket/prefix`: the deployment's job store, shared by every scheduler and `jobs`
+    /// command through the configured store, written under a lease with conditional writes.
+    pub shared: Option<String>,
+    /// How long a writer waits for another process's lease before giving up.
+    pub lease_wait_secs: u64,
+}
+
+impl StateConfig {
+    /// `shared` as (bucket, prefix).
+    pub fn shared_location(&self) -> Option<(String, String)> {
+        let rest = self.shared.as_deref()?.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        Some((bucket.to_string(), prefix.to_string()))
+    }
 }
 
 /// `[sampling]`.
@@ -221,6 +235,8 @@ impl Default for StateConfig {
         StateConfig {
             path: "state.db".into(),
             schedule_time: "00:00".into(),
+            shared: None,
+            lease_wait_secs: 30,
         }
     }
 }
@@ -340,6 +356,18 @@ impl Config {
                 self.state.schedule_time
             );
         }
+        if let Some(shared) = &self.state.shared {
+            let valid = self
+                .state
+                .shared_location()
+                .is_some_and(|(bucket, _)| dragnet_store::validate_bucket_name(&bucket).is_ok());
+            if !valid {
+                bail!(
+                    "config file {}: state.shared = {shared:?} is not an s3://bucket/prefix location",
+                    path.display()
+                );
+            }
+        }
         if self.threads == Some(0) {
             bail!("config file {}: threads must be at least 1", path.display());
         }
@@ -420,6 +448,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"kafka\" is not known"), "{e}");
+    }
+
+    #[test]
+    fn s3_client_options_and_the_shared_store_are_checked() {
+        let c = load("[store]\nkind = \"s3\"\nmax_attempts = 5\nread_timeout_secs = 2.5\n[state]\nshared = \"s3://state-bucket/prod/\"\n").unwrap();
+        let options = c.store.s3_options("eu-west-1");
+        assert_eq!(options.max_attempts, Some(5));
+        assert_eq!(
+            options.read_timeout,
+            Some(std::time::Duration::from_millis(2500))
+        );
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            c.state.shared_location(),
+            Some(("state-bucket".to_string(), "prod/".to_string()))
+        );
+        for (text, needle) in [
+            (
+                "[store]\nmax_attempts = 0\n",
+                "max_attempts must be at least 1",
+            ),
+            (
+                "[store]\nconnect_timeout_secs = -1\n",
+                "connect_timeout_secs must be a positive",
+            ),
+            (
+                "[state]\nshared = \"state-bucket/prod\"\n",
+                "not an s3://bucket/prefix",
+            ),
+            (
+                "[state]\nshared = \"s3://Bad_Bucket/x\"\n",
+                "not an s3://bucket/prefix",
+            ),
+        ] {
+            let e = load(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -14,15 +14,15 @@ use dragnet_model::Timestamp;
 use crate::cli::{JobsCommand, JobsRunArgs};
 use crate::commands::{bucket_errors, config, delivery_failures};
 use crate::config::Config;
+use crate::job_store::{Access, Jobs};
 use crate::progress::{summary_table, StderrProgress};
 use crate::react::{configured_bus, print_route_report, route, send_job_summary};
 use crate::{load, Exit};
 
-/// The config and its job store.
-pub fn open(config_path: Option<&Path>) -> Result<(Config, JobStore), Exit> {
+/// The config and its job store, opened for `access`.
+pub fn open(config_path: Option<&Path>, access: Access) -> Result<(Config, Jobs), Exit> {
     let (config, _) = config(config_path)?;
-    let store = JobStore::open(&config.state.path)
-        .with_context(|| format!("opening the job store {}", config.state.path.display()))?;
+    let store = Jobs::open(&config, access)?;
     Ok((config, store))
 }
 
@@ -70,7 +70,7 @@ fn describe(config: &Config, store: &JobStore, job: &JobRecord) -> Result<serde_
 pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
     match cmd {
         JobsCommand::Create { spec, name, common } => {
-            let (config, store) = open(common.config.as_deref())?;
+            let (config, store) = open(common.config.as_deref(), Access::Write)?;
             let mut spec_doc = load::job_spec(&spec, name.as_deref(), &config)?;
             // The identifiers and allow lists it names must exist now, not at its first run.
             let dir = crate::store::open(&config)?;
@@ -107,6 +107,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
                 paused_at: None,
             };
             let job = store.create_job(&record).map_err(anyhow::Error::from)?;
+            store.save()?;
             print_json(&serde_json::json!({"jobArn": job_arn(&config, &job), "jobId": job.job_id}))
         }
         JobsCommand::List {
@@ -116,7 +117,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             name,
             common,
         } => {
-            let (config, store) = open(common.config.as_deref())?;
+            let (config, store) = open(common.config.as_deref(), Access::Read)?;
             let jobs: Vec<JobRecord> = store
                 .jobs()
                 .map_err(anyhow::Error::from)?
@@ -177,7 +178,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             Ok(ExitCode::SUCCESS)
         }
         JobsCommand::Describe { id, common } => {
-            let (config, store) = open(common.config.as_deref())?;
+            let (config, store) = open(common.config.as_deref(), Access::Read)?;
             let job = store.job(&id).map_err(anyhow::Error::from)?;
             print_json(&describe(&config, &store, &job)?)
         }
@@ -185,7 +186,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
         JobsCommand::Resume { id, common } => update(common.config.as_deref(), &id, "RUNNING"),
         JobsCommand::Cancel { id, common } => update(common.config.as_deref(), &id, "CANCELLED"),
         JobsCommand::History { id, common } => {
-            let (_, store) = open(common.config.as_deref())?;
+            let (_, store) = open(common.config.as_deref(), Access::Read)?;
             let runs = store.runs(&id).map_err(anyhow::Error::from)?;
             if runs.is_empty() {
                 store.job(&id).map_err(anyhow::Error::from)?;
@@ -197,7 +198,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             print_json(&serde_json::json!({"jobId": id, "runs": items}))
         }
         JobsCommand::Events { id, common } => {
-            let (_, store) = open(common.config.as_deref())?;
+            let (_, store) = open(common.config.as_deref(), Access::Read)?;
             store.job(&id).map_err(anyhow::Error::from)?;
             let mut out = io::stdout().lock();
             for e in store.events(&id).map_err(anyhow::Error::from)? {
@@ -210,18 +211,19 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
 }
 
 fn update(config_path: Option<&Path>, id: &str, to: &str) -> Result<ExitCode, Exit> {
-    let (config, store) = open(config_path)?;
+    let (config, store) = open(config_path, Access::Write)?;
     let job = store
         .update_status(id, to, Timestamp::now())
         .map_err(|e| match e {
             dragnet_job::StateError::Conflict { .. } => Exit::failed(e),
             other => Exit::from(anyhow::Error::from(other)),
         })?;
+    store.save()?;
     print_json(&describe(&config, &store, &job)?)
 }
 
 fn run_now(args: JobsRunArgs) -> Result<ExitCode, Exit> {
-    let (config, store) = open(args.common.config.as_deref())?;
+    let (config, store) = open(args.common.config.as_deref(), Access::Write)?;
     let done = execute(
         &config,
         &store,
@@ -231,7 +233,10 @@ fn run_now(args: JobsRunArgs) -> Result<ExitCode, Exit> {
         &args.allow_lists,
         args.no_events,
         None,
-    )?;
+    );
+    // A failed run's checkpoint is shared too, so the next run resumes it anywhere.
+    store.save()?;
+    let done = done?;
     print_json(&serde_json::json!({
         "jobId": args.id,
         "runId": done.run.run_id,

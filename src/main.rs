@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod consumer;
 mod demo;
+mod job_store;
 mod jobs;
 mod load;
 mod params;

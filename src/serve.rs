@@ -18,6 +18,8 @@ use dragnet_model::jobspec::JobType;
 use dragnet_model::Timestamp;
 
 use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::job_store::{Access, Jobs};
 use crate::jobs::{execute, open};
 use crate::Exit;
 
@@ -86,9 +88,65 @@ fn run_dir(state: &Path, job: &str, now: Timestamp) -> PathBuf {
         .join(stamp)
 }
 
+/// Runs the jobs that were due, holding the store for writing (with `[state] shared`, the
+/// lease, so no other scheduler runs them too) and saving it after each run.
+fn run_due(
+    config: &Config,
+    due_jobs: &[String],
+    now: Timestamp,
+    stop: &Arc<AtomicBool>,
+    health: &Mutex<Health>,
+) {
+    let store = match Jobs::open(config, Access::Write) {
+        Ok(store) => store,
+        Err(Exit { error, .. }) => {
+            tracing::warn!(error = %format!("{error:#}"), "job store not available for runs; retrying at the next tick");
+            return;
+        }
+    };
+    for id in due_jobs {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        // Another process may have run or paused it since the store was read.
+        let Ok(job) = store.job(id) else { continue };
+        if !due(&store, &job, now) {
+            continue;
+        }
+        tracing::info!(job = %job.job_id, "run starting");
+        health.lock().unwrap_or_else(|p| p.into_inner()).running = Some(job.job_id.clone());
+        let out = run_dir(&config.state.path, &job.job_id, now);
+        let result = execute(
+            config,
+            &store,
+            &job.job_id,
+            &out,
+            &[],
+            &[],
+            false,
+            Some(stop.clone()),
+        );
+        // Saved whatever the outcome: a failed run's checkpoint lets any scheduler resume it.
+        let saved = store.save();
+        let mut h = health.lock().unwrap_or_else(|p| p.into_inner());
+        h.running = None;
+        match result.and_then(|done| saved.map(|()| done)) {
+            Ok(done) => {
+                h.runs_completed += 1;
+                tracing::info!(job = %job.job_id, run = %done.run.run_id, findings = done.run.report.findings.len(), out = %out.display(), "run completed");
+            }
+            Err(Exit { error, .. }) => {
+                h.runs_failed += 1;
+                h.last_error = Some(format!("{error:#}"));
+                tracing::error!(job = %job.job_id, error = %format!("{error:#}"), "run did not complete");
+            }
+        }
+    }
+}
+
 /// Runs the service until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
-    let (config, store) = open(args.config.as_deref())?;
+    let (config, store) = open(args.config.as_deref(), Access::Read)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone())
@@ -108,6 +166,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
     let job_count = Arc::new(std::sync::atomic::AtomicUsize::new(
         store.jobs().map(|j| j.len()).unwrap_or(0),
     ));
+    // Each tick opens the store afresh (with `[state] shared`, the latest shared copy).
+    drop(store);
     tracing::info!(listen = %config.server.listen, state = %config.state.path.display(), "dragnet serve started");
     eprintln!(
         "dragnet serve: listening on {} (GET /health); job store {}",
@@ -135,38 +195,22 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
         });
         while !stop.load(Ordering::SeqCst) {
             let now = Timestamp::now();
-            let jobs = store.jobs().unwrap_or_default();
-            job_count.store(jobs.len(), Ordering::Relaxed);
-            for job in jobs.iter().filter(|j| due(&store, j, now)) {
-                if stop.load(Ordering::SeqCst) {
-                    break;
+            let due_jobs = match Jobs::open(&config, Access::Read) {
+                Ok(store) => {
+                    let jobs = store.jobs().unwrap_or_default();
+                    job_count.store(jobs.len(), Ordering::Relaxed);
+                    jobs.into_iter()
+                        .filter(|j| due(&store, j, now))
+                        .map(|j| j.job_id)
+                        .collect()
                 }
-                tracing::info!(job = %job.job_id, "run starting");
-                health.lock().unwrap_or_else(|p| p.into_inner()).running = Some(job.job_id.clone());
-                let out = run_dir(&config.state.path, &job.job_id, now);
-                let result = execute(
-                    &config,
-                    &store,
-                    &job.job_id,
-                    &out,
-                    &[],
-                    &[],
-                    false,
-                    Some(stop.clone()),
-                );
-                let mut h = health.lock().unwrap_or_else(|p| p.into_inner());
-                h.running = None;
-                match result {
-                    Ok(done) => {
-                        h.runs_completed += 1;
-                        tracing::info!(job = %job.job_id, run = %done.run.run_id, findings = done.run.report.findings.len(), out = %out.display(), "run completed");
-                    }
-                    Err(Exit { error, .. }) => {
-                        h.runs_failed += 1;
-                        h.last_error = Some(format!("{error:#}"));
-                        tracing::error!(job = %job.job_id, error = %format!("{error:#}"), "run did not complete");
-                    }
+                Err(Exit { error, .. }) => {
+                    tracing::error!(error = %format!("{error:#}"), "job store not readable; retrying at the next tick");
+                    Vec::new()
                 }
+            };
+            if !due_jobs.is_empty() {
+                run_due(&config, &due_jobs, now, &stop, &health);
             }
             let until = Instant::now() + tick;
             while Instant::now() < until && !stop.load(Ordering::SeqCst) {

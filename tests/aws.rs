@@ -1295,3 +1295,91 @@ fn the_walkthrough_runs_end_to_end_against_the_emulator() {
         .unwrap()
         .contains("4 findings (2 high, 2 medium)"));
 }
+
+/// A work folder of one "machine" whose job store is the shared one in the emulator.
+fn machine(moto: &Moto, name: &str, root: &std::path::Path) -> std::path::PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[state]\npath = \"local/state.db\"\nshared = \"s3://dragnet-state/prod\"\nlease_wait_secs = 0\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket("dragnet-state").unwrap();
+    s3.create_bucket("patient-data").unwrap();
+    s3.put(
+        "patient-data",
+        "p.csv",
+        &mut &b"SSN\n536-22-1234\n"[..],
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        machine(&moto, "a", root.path()),
+        machine(&moto, "b", root.path()),
+    );
+    std::fs::write(
+        a.join("job.json"),
+        r#"{"jobType":"ONE_TIME","name":"shared","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["patient-data"]}]}}"#,
+    )
+    .unwrap();
+
+    // Created on A, listed and run on B, its history read back on A.
+    let o = dragnet_aws(&a, &["jobs", "create", "job.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout_json(&o)["jobId"].as_str().unwrap().to_string();
+    assert!(keys(&s3, "dragnet-state").contains(&"prod/state.db".to_string()));
+    let o = dragnet_aws(&b, &["jobs", "list", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["items"][0]["jobId"], id.as_str());
+    let o = dragnet_aws(&b, &["jobs", "run", &id, "--out", "out", "--no-events"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["findings"], 1);
+    let o = dragnet_aws(&a, &["jobs", "history", &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let history = stdout_json(&o);
+    assert_eq!(history["runs"].as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history["runs"][0]["status"], "COMPLETE");
+
+    // While another scheduler holds the lease, a writer gives up and says who holds it;
+    // readers still read; once the lease lapses the writer proceeds.
+    let lease = |expires: &str| {
+        format!(
+            r#"{{"holder":"scheduler-2:4242","acquiredAt":"2026-01-01T00:00:00.000Z","expiresAt":"{expires}"}}"#
+        )
+    };
+    s3.put(
+        "dragnet-state",
+        "prod/lease.json",
+        &mut lease("2999-01-01T00:00:00.000Z").as_bytes(),
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    let o = dragnet_aws(&a, &["jobs", "cancel", &id]);
+    expect_failure(&o, 1, "in use by scheduler-2:4242");
+    let o = dragnet_aws(&a, &["jobs", "describe", &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout_json(&o)["jobStatus"], "COMPLETE");
+    s3.put(
+        "dragnet-state",
+        "prod/lease.json",
+        &mut lease("2026-01-01T00:01:00.000Z").as_bytes(),
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    let o = dragnet_aws(&a, &["jobs", "create", "job.json", "--name", "second"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dragnet_aws(&b, &["jobs", "list", "--format", "json"]);
+    assert_eq!(stdout_json(&o)["items"].as_array().unwrap().len(), 2);
+}

@@ -9,6 +9,7 @@ pub mod run;
 pub mod scan;
 pub mod schedule;
 pub mod scope;
+pub mod shared;
 pub mod state;
 pub mod stored;
 
@@ -19,6 +20,7 @@ pub use run::{
 };
 pub use scan::{scan_reader, ObjectOutcome};
 pub use schedule::{next_run_after, TimeOfDay};
+pub use shared::{Lease, Pulled, SharedState, SharedStateError};
 pub use state::{JobRecord, JobStore, RunRecord, StateError};
 pub use stored::{run_stored, StoredRunError, StoredRunOptions, StoredRunReport};
 

@@ -450,6 +450,15 @@ impl JobStore {
             .is_some())
     }
 
+    /// Writes a consistent copy of the whole store to `path` (SQLite's `VACUUM INTO`), for
+    /// saving it elsewhere while this process keeps using it.
+    pub fn snapshot(&self, path: &Path) -> Result<(), StateError> {
+        let _ = std::fs::remove_file(path);
+        self.conn()
+            .execute("VACUUM INTO ?1", params![path.to_string_lossy()])?;
+        Ok(())
+    }
+
     /// Where the job's status log stream is.
     pub fn log_path(&self, job_id: &str) -> std::path::PathBuf {
         self.log_dir.join(format!("{job_id}.jsonl"))
