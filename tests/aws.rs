@@ -125,7 +125,13 @@ fn the_walkthrough_over_s3_scans_quarantines_and_restores() {
             && isolated.contains(&"organizations.csv".to_string()),
         "{isolated:?}"
     );
-    assert_eq!(s3.attributes(ISOLATION, "patients.csv").unwrap(), attrs);
+    let copy = s3.attributes(ISOLATION, "patients.csv").unwrap();
+    assert_eq!(
+        (&copy.content_type, &copy.metadata),
+        (&attrs.content_type, &attrs.metadata)
+    );
+    assert_eq!(copy.tags["Project"], "Synthea");
+    assert_eq!(copy.tags["dragnet-quarantine-severity"], "High");
     assert_eq!(
         s3.attributes(SOURCE, "allergies.csv").unwrap().tags["dragnet-sensitivity"],
         "medium"
@@ -194,11 +200,23 @@ fn s3_errors_are_per_object_and_per_bucket() {
         &["scan", "--job", "job.json", "--out", "out", "--no-events"],
     );
     expect_failure(&o, 1, "missing-bucket-y");
-    assert_eq!(
-        jsonl(&work.path().join("out/findings.jsonl")).len(),
-        1,
-        "the other bucket was scanned"
+    let findings = jsonl(&work.path().join("out/findings.jsonl"));
+    assert_eq!(findings.len(), 1, "the other bucket was scanned");
+
+    // Quarantine into an isolation bucket that does not exist: the error says so and the
+    // original is untouched.
+    let nowhere = dragnet_quarantine::Isolation {
+        bucket: "no-such-isolation-bucket".into(),
+        prefix: String::new(),
+        purge_noncurrent_versions: false,
+    };
+    let error =
+        dragnet_quarantine::quarantine_event(&s3, &findings[0], &nowhere, "test").unwrap_err();
+    assert!(
+        error.to_string().contains("no-such-isolation-bucket"),
+        "{error}"
     );
+    assert_eq!(keys(&s3, "data-bucket"), vec!["a.csv"]);
 }
 
 #[test]

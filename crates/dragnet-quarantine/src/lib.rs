@@ -11,7 +11,8 @@
 //! - restore refuses to overwrite an object that now sits at the original key.
 //!
 //! Layout in the isolation bucket: the copy at `<prefix><original key>` with its content
-//! type, metadata and tags; the record at
+//! type, metadata and tags, plus the `dragnet-quarantine-finding` and
+//! `dragnet-quarantine-severity` tags while S3's ten-tag limit leaves room; the record at
 //! `<prefix>dragnet-quarantine-records/<finding id>.json`.
 #![warn(missing_docs)]
 
@@ -430,7 +431,7 @@ pub fn quarantine(
                 &request.key,
                 &iso.bucket,
                 &dest_key,
-                Some(&attributes),
+                Some(&with_quarantine_tags(&attributes, request)),
             )
             .map_err(step("copying to the isolation bucket"))?;
     }
@@ -516,6 +517,36 @@ pub fn quarantine(
     }
     tracing::info!(finding = %request.finding_id, bucket = %request.bucket, key = ?request.key, isolation = %iso.bucket, purged = record.purged_versions.len(), "quarantined");
     Ok(MoveOutcome::Moved(record))
+}
+
+/// Tag on the isolated copy naming the finding that moved it.
+pub const FINDING_TAG: &str = "dragnet-quarantine-finding";
+/// Tag on the isolated copy with the finding's severity.
+pub const SEVERITY_TAG: &str = "dragnet-quarantine-severity";
+/// S3's limit on tags per object.
+const MAX_TAGS: usize = 10;
+
+/// The original's attributes plus the quarantine tags on the copy, so the isolation bucket can
+/// be searched and governed by tag (lifecycle, access) without reading records. S3 allows ten
+/// tags per object: the quarantine tags are added only while there is room, the original's
+/// tags always win, and the record (which keeps the original's attributes for restore) stays
+/// the authority either way.
+fn with_quarantine_tags(
+    original: &ObjectAttributes,
+    request: &QuarantineRequest,
+) -> ObjectAttributes {
+    let mut copy = original.clone();
+    for (key, value) in [
+        (FINDING_TAG, request.finding_id.as_str()),
+        (SEVERITY_TAG, request.severity.as_str()),
+    ] {
+        if copy.tags.len() < MAX_TAGS && !value.is_empty() {
+            copy.tags
+                .entry(key.to_string())
+                .or_insert_with(|| value.to_string());
+        }
+    }
+    copy
 }
 
 /// The record of a finished move of this finding whose copy still verifies, if any.

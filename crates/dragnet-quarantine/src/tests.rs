@@ -71,10 +71,21 @@ fn moves_verifies_records_and_is_idempotent() {
         s.get(SRC, "dir/patients.csv"),
         Err(StoreError::NoSuchKey { .. })
     ));
+    let copy = s.attributes(ISO, "quarantine/dir/patients.csv").unwrap();
+    let mut expected = attrs();
+    expected.tags.insert(
+        FINDING_TAG.into(),
+        "ffffffffffffffffffffffffffffffff".into(),
+    );
+    expected.tags.insert(SEVERITY_TAG.into(), "High".into());
     assert_eq!(
-        s.attributes(ISO, "quarantine/dir/patients.csv").unwrap(),
+        copy, expected,
+        "content type, metadata and tags preserved, quarantine tags added"
+    );
+    assert_eq!(
+        record.attributes,
         attrs(),
-        "content type, metadata and tags preserved"
+        "the record keeps the original's"
     );
     assert!(s
         .get(
@@ -228,4 +239,26 @@ fn requests_come_from_events_or_findings() {
     let event = serde_json::json!({"detail": finding});
     assert_eq!(QuarantineRequest::from_json(&event).unwrap(), r);
     assert!(QuarantineRequest::from_json(&serde_json::json!({"hello": 1})).is_err());
+}
+
+#[test]
+fn quarantine_tags_fit_within_the_ten_tag_limit() {
+    let (_d, _s, req) = setup();
+    let mut original = attrs();
+    for i in 0..9 {
+        original.tags.insert(format!("t{i}"), "v".into());
+    }
+    assert_eq!(original.tags.len(), 10);
+    assert_eq!(
+        with_quarantine_tags(&original, &req),
+        original,
+        "full: none added"
+    );
+    original.tags.remove("t0");
+    let copy = with_quarantine_tags(&original, &req);
+    assert_eq!(copy.tags.len(), 10);
+    assert_eq!(
+        copy.tags[FINDING_TAG], req.finding_id,
+        "the finding id first"
+    );
 }
