@@ -99,6 +99,7 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
         },
         threads,
         spec,
+        results_location: config.results.location.clone(),
     };
     Ok(ScanSetup { job, engine, store })
 }
@@ -128,6 +129,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Exit> {
         configured_bus(&config)?
     };
     let report = execute_scan(&setup, &args.out)?;
+    // Before any event announces a finding, its detailedResultsLocation must exist.
+    crate::results::export(&config, setup.store.as_ref(), &args.out).map_err(Exit::failed)?;
     eprint!("{}", summary_table(&report));
     let mut routed = match &bus {
         Some(bus) => Some(

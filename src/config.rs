@@ -29,6 +29,8 @@ pub struct Config {
     pub quarantine: QuarantineConfig,
     /// Job state.
     pub state: StateConfig,
+    /// Discovery results export.
+    pub results: ResultsConfig,
     /// Sampling.
     pub sampling: SamplingConfig,
     /// `dragnet serve`.
@@ -121,6 +123,24 @@ pub struct QuarantineConfig {
     pub purge_noncurrent_versions: bool,
 }
 
+/// `[results]`: where discovery results are kept besides the output folder.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResultsConfig {
+    /// `s3://bucket/prefix` in the configured store (Macie's discovery results repository);
+    /// findings' `detailedResultsLocation` names the files there.
+    pub location: Option<String>,
+    /// KMS key the exported files are encrypted with (S3 only; Macie requires one).
+    pub kms_key_id: Option<String>,
+}
+
+impl ResultsConfig {
+    /// `location` as (bucket, prefix).
+    pub fn bucket_and_prefix(&self) -> Option<(String, String)> {
+        s3_location(self.location.as_deref()?)
+    }
+}
+
 /// `[state]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -139,10 +159,17 @@ pub struct StateConfig {
 impl StateConfig {
     /// `shared` as (bucket, prefix).
     pub fn shared_location(&self) -> Option<(String, String)> {
-        let rest = self.shared.as_deref()?.strip_prefix("s3://")?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        Some((bucket.to_string(), prefix.to_string()))
+        s3_location(self.shared.as_deref()?)
     }
+}
+
+/// `s3://bucket/prefix` as (bucket, prefix without surrounding slashes), when the bucket name
+/// is valid.
+fn s3_location(uri: &str) -> Option<(String, String)> {
+    let rest = uri.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    dragnet_store::validate_bucket_name(bucket).ok()?;
+    Some((bucket.to_string(), prefix.trim_matches('/').to_string()))
 }
 
 /// `[sampling]`.
@@ -173,6 +200,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             quarantine: QuarantineConfig::default(),
             state: StateConfig::default(),
+            results: ResultsConfig::default(),
             sampling: SamplingConfig::default(),
             server: ServerConfig::default(),
             parameters: BTreeMap::new(),
@@ -356,14 +384,13 @@ impl Config {
                 self.state.schedule_time
             );
         }
-        if let Some(shared) = &self.state.shared {
-            let valid = self
-                .state
-                .shared_location()
-                .is_some_and(|(bucket, _)| dragnet_store::validate_bucket_name(&bucket).is_ok());
-            if !valid {
+        for (name, value) in [
+            ("state.shared", &self.state.shared),
+            ("results.location", &self.results.location),
+        ] {
+            if let Some(uri) = value.as_deref().filter(|u| s3_location(u).is_none()) {
                 bail!(
-                    "config file {}: state.shared = {shared:?} is not an s3://bucket/prefix location",
+                    "config file {}: {name} = {uri:?} is not an s3://bucket/prefix location",
                     path.display()
                 );
             }
@@ -462,7 +489,7 @@ mod tests {
         assert_eq!(options.region.as_deref(), Some("eu-west-1"));
         assert_eq!(
             c.state.shared_location(),
-            Some(("state-bucket".to_string(), "prod/".to_string()))
+            Some(("state-bucket".to_string(), "prod".to_string()))
         );
         for (text, needle) in [
             (

@@ -304,6 +304,7 @@ pub fn execute(
         time_of_day: TimeOfDay::parse(&config.state.schedule_time).unwrap_or_default(),
         now: Timestamp::now(),
         stop,
+        results_location: config.results.location.clone(),
     };
     let progress = StderrProgress::new();
     let run = run_stored(
@@ -317,6 +318,8 @@ pub fn execute(
     )
     .map_err(Exit::failed)?;
     progress.finish();
+    // Before any event announces a finding, its detailedResultsLocation must exist.
+    crate::results::export(config, objects.as_ref(), out).map_err(Exit::failed)?;
     eprint!("{}", summary_table(&run.report));
     let mut routed = match &bus {
         Some(bus) => {

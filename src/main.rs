@@ -14,6 +14,7 @@ mod load;
 mod params;
 mod progress;
 mod react;
+mod results;
 mod sample;
 mod serve;
 mod store;

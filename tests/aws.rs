@@ -810,6 +810,7 @@ fn an_object_deleted_between_listing_and_scanning_is_no_longer_available() {
             shard: None,
         },
         threads: 2,
+        results_location: None,
     };
     let race = DeleteAfterPlanning {
         s3: &s3,
@@ -1167,6 +1168,7 @@ fn the_walkthrough_runs_end_to_end_against_the_emulator() {
     let s3 = client(&moto);
     s3.create_bucket(SOURCE).unwrap();
     s3.create_bucket(ISOLATION).unwrap();
+    s3.create_bucket("macie-results").unwrap();
     let files = [
         "patients.csv",
         "organizations.csv",
@@ -1230,7 +1232,7 @@ fn the_walkthrough_runs_end_to_end_against_the_emulator() {
             &moto,
             "123456789012",
             &format!(
-                "[events]\nkind = \"eventbridge\"\nendpoint_url = \"{0}\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{0}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n[quarantine]\nbucket = \"ssm:/macie_demo/isolation_bucket\"\n",
+                "[events]\nkind = \"eventbridge\"\nendpoint_url = \"{0}\"\n[alerts]\nkind = \"sns\"\nendpoint_url = \"{0}\"\ntopic_arn = \"arn:aws:sns:us-east-1:123456789012:job-summaries\"\n[quarantine]\nbucket = \"ssm:/macie_demo/isolation_bucket\"\n[results]\nlocation = \"s3://macie-results/discovery\"\nkms_key_id = \"{KMS_KEY}\"\n",
                 moto.endpoint
             ),
         ),
@@ -1245,6 +1247,19 @@ fn the_walkthrough_runs_end_to_end_against_the_emulator() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["findings"], 4);
     let findings = jsonl(&dir.join("out/findings.jsonl"));
+    // Each finding's discovery result is in the results bucket, encrypted with the key.
+    for finding in &findings {
+        let location = finding["classificationDetails"]["detailedResultsLocation"]
+            .as_str()
+            .unwrap();
+        let key = location.strip_prefix("s3://macie-results/").unwrap();
+        assert!(key.starts_with("discovery/AWSLogs/"), "{location}");
+        let details = s3.details("macie-results", key).unwrap();
+        assert_eq!(
+            details.encryption.unwrap().kms_key_id.as_deref(),
+            Some(KMS_KEY)
+        );
+    }
     let severity_of = |key: &str| {
         findings
             .iter()

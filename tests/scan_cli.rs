@@ -61,6 +61,40 @@ fn scan_writes_findings_results_and_job() {
 }
 
 #[test]
+fn discovery_results_are_exported_where_findings_say_they_are() {
+    let work = setup(&[("p.csv", "SSN\n536-22-1234\n")]);
+    let config = work.path().join("dragnet.toml");
+    let mut text = fs::read_to_string(&config).unwrap();
+    text.push_str("[results]\nlocation = \"s3://macie-results/discovery/\"\n");
+    fs::write(&config, text).unwrap();
+    // The results bucket must exist: the scan fails (exit 1) naming it, findings kept.
+    let o = dragnet(work.path(), &["scan", "--job", "job.json", "--out", "out"]);
+    expect_failure(
+        &o,
+        1,
+        "s3://macie-results/discovery/AWSLogs/111222333444/Macie/",
+    );
+    fs::create_dir_all(work.path().join("buckets/macie-results")).unwrap();
+    let o = dragnet(work.path(), &["scan", "--job", "job.json", "--out", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let finding = &jsonl(&work.path().join("out/findings.jsonl"))[0];
+    let location = finding["classificationDetails"]["detailedResultsLocation"]
+        .as_str()
+        .unwrap();
+    let key = location
+        .strip_prefix("s3://macie-results/")
+        .unwrap_or_else(|| panic!("{location}"));
+    assert!(key.starts_with("discovery/AWSLogs/111222333444/Macie/us-east-1/"));
+    let exported = work.path().join("buckets/macie-results").join(key);
+    let local = work
+        .path()
+        .join("out/results")
+        .join(key.strip_prefix("discovery/").unwrap());
+    assert_eq!(text_of(&exported), text_of(&local));
+    assert!(text_of(&exported).contains("\"findingId\""));
+}
+
+#[test]
 fn malformed_spec_exits_2_naming_path_and_allowed_values() {
     let work = setup(&[]);
     let bad = SPEC.replace(

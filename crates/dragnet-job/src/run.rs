@@ -35,6 +35,9 @@ pub struct JobRun {
     pub plan: PlanOptions,
     /// Worker threads.
     pub threads: usize,
+    /// Where the discovery results will be kept (`s3://bucket/prefix`), which findings'
+    /// `detailedResultsLocation` names; `None` names the local files under the output folder.
+    pub results_location: Option<String>,
 }
 
 /// Hooks for progress display.
@@ -185,6 +188,8 @@ type OpenResults = (PathBuf, GzEncoder<BufWriter<File>>);
 /// (`results/AWSLogs/<account>/Macie/<region>/<jobId>/<account>/<uuid>.jsonl.gz`).
 struct ResultsWriter {
     root: PathBuf,
+    /// `s3://bucket/prefix` the files are exported to, if any.
+    location: Option<String>,
     job_id: String,
     region: String,
     shard_tag: String,
@@ -223,8 +228,17 @@ impl ResultsWriter {
 
     fn location(&self, account: &str) -> String {
         let p = self.path_for(account);
-        let abs = std::path::absolute(&p).unwrap_or(p);
-        format!("file://{}", abs.display())
+        match (&self.location, p.strip_prefix(&self.root)) {
+            (Some(base), Ok(relative)) => format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                relative.to_string_lossy()
+            ),
+            _ => {
+                let abs = std::path::absolute(&p).unwrap_or(p);
+                format!("file://{}", abs.display())
+            }
+        }
     }
 
     fn write(&self, account: &str, line: &[u8]) -> Result<(), RunError> {
@@ -302,6 +316,7 @@ pub fn run_job_observed(
         .unwrap_or_default();
     let results = ResultsWriter {
         root: out.join("results"),
+        location: job.results_location.clone(),
         job_id: job.job_id.clone(),
         region: job.region.clone(),
         shard_tag,

@@ -74,6 +74,8 @@ pub struct StoredRunOptions {
     pub now: Timestamp,
     /// Set to stop the run between objects (graceful shutdown); the run stays resumable.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Where the discovery results will be kept (see [`JobRun::results_location`]).
+    pub results_location: Option<String>,
 }
 
 struct Observer<'a> {
@@ -207,6 +209,7 @@ pub fn run_stored(
         created_at: job.created_at,
         plan: options.plan.clone(),
         threads: options.threads,
+        results_location: options.results_location.clone(),
     };
     let mut report = run_job_observed(&job_run, engine, objects, out, progress, &observer)?;
     // The whole run, across attempts, from the store.

@@ -58,6 +58,7 @@ fn job(spec: JobSpec, threads: usize) -> JobRun {
             shard: None,
         },
         threads,
+        results_location: None,
     }
 }
 
@@ -1007,6 +1008,7 @@ mod stored_jobs {
             threads: 1,
             fingerprint: fingerprint.into(),
             time_of_day: TimeOfDay { hour: 3, minute: 0 },
+            results_location: None,
         }
     }
 

@@ -165,6 +165,15 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
         self.inner
             .copy(src_bucket, src_key, dst_bucket, dst_key, attributes)
     }
+    fn put_encrypted(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        kms_key_id: &str,
+    ) -> Result<ObjectMeta, StoreError> {
+        self.inner.put_encrypted(bucket, key, body, kms_key_id)
+    }
     fn put_if(
         &self,
         bucket: &str,

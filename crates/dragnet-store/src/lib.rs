@@ -205,6 +205,19 @@ pub trait ObjectStore: Send + Sync {
         body: &mut dyn Read,
         attributes: &ObjectAttributes,
     ) -> Result<ObjectMeta, StoreError>;
+    /// Writes an object encrypted under this KMS key (SSE-KMS), as Macie requires of its
+    /// discovery results repository. A store without server-side encryption (the folder
+    /// store) writes it as [`ObjectStore::put`] does.
+    fn put_encrypted(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        kms_key_id: &str,
+    ) -> Result<ObjectMeta, StoreError> {
+        let _ = kms_key_id;
+        self.put(bucket, key, body, &ObjectAttributes::default())
+    }
     /// Writes an object only if the key holds what the writer last read: no object when
     /// `expected_etag` is `None`, else the object with that ETag (S3's conditional writes,
     /// `If-None-Match: *` and `If-Match`). Fails with [`StoreError::PreconditionFailed`]

@@ -153,6 +153,16 @@ fn unquote(etag: Option<&str>) -> Option<String> {
     etag.map(|e| e.trim_matches('"').to_string())
 }
 
+/// A body to upload, in memory (the store uploads small objects: records, state, results).
+fn read_body(bucket: &str, key: &str, body: &mut dyn Read) -> Result<Vec<u8>, StoreError> {
+    let mut data = Vec::new();
+    body.read_to_end(&mut data).map_err(|e| StoreError::Io {
+        context: format!("reading the body for s3://{bucket}/{key}"),
+        source: e,
+    })?;
+    Ok(data)
+}
+
 /// The encryption a copy keeps.
 struct Sse {
     kind: Option<aws_sdk_s3::types::ServerSideEncryption>,
@@ -648,11 +658,7 @@ impl ObjectStore for S3Store {
         body: &mut dyn Read,
         attributes: &ObjectAttributes,
     ) -> Result<ObjectMeta, StoreError> {
-        let mut data = Vec::new();
-        body.read_to_end(&mut data).map_err(|e| StoreError::Io {
-            context: format!("reading the body for s3://{bucket}/{key}"),
-            source: e,
-        })?;
+        let data = read_body(bucket, key, body)?;
         let mut req = self
             .client
             .put_object()
@@ -672,6 +678,28 @@ impl ObjectStore for S3Store {
         self.head(bucket, key)
     }
 
+    fn put_encrypted(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn Read,
+        kms_key_id: &str,
+    ) -> Result<ObjectMeta, StoreError> {
+        let data = read_body(bucket, key, body)?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(data))
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+            .ssekms_key_id(kms_key_id);
+        self.runtime
+            .block_on(req.send())
+            .map_err(|e| err_of(e, "writing", bucket, key))?;
+        self.head(bucket, key)
+    }
+
     fn put_if(
         &self,
         bucket: &str,
@@ -679,11 +707,7 @@ impl ObjectStore for S3Store {
         body: &mut dyn Read,
         expected_etag: Option<&str>,
     ) -> Result<ObjectMeta, StoreError> {
-        let mut data = Vec::new();
-        body.read_to_end(&mut data).map_err(|e| StoreError::Io {
-            context: format!("reading the body for s3://{bucket}/{key}"),
-            source: e,
-        })?;
+        let data = read_body(bucket, key, body)?;
         let data_len = data.len();
         let req = self
             .client
