@@ -33,6 +33,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run a classification job (a Macie CreateClassificationJob JSON) once.
     Scan(ScanArgs),
+    /// Run a job over one batch of objects (a Step Functions Distributed Map batch), the unit
+    /// of work of a scaled-out scan; same outputs as `scan`.
+    ScanBatch(ScanBatchArgs),
     /// Classify one local file (or stdin) and print its discovery result as JSON.
     Classify(ClassifyArgs),
     /// List or try data identifiers.
@@ -109,9 +112,13 @@ pub struct ScanArgs {
     /// Output folder.
     #[arg(long, default_value = "dragnet-out")]
     pub out: PathBuf,
-    /// Scan only shard I of N (0-based), by a stable hash of bucket and key.
+    /// Scan only shard I of N (0-based), by a stable hash of bucket and key; `auto/N` takes I
+    /// from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Scan only the objects of this batch instead of listing the buckets (see scan-batch).
+    #[arg(skip)]
+    pub batch: Option<PathBuf>,
     /// Job name when the spec has none (default: the spec's file name).
     #[arg(long)]
     pub name: Option<String>,
@@ -121,6 +128,19 @@ pub struct ScanArgs {
     /// Do not route findings through the configured event rules.
     #[arg(long)]
     pub no_events: bool,
+}
+
+/// `dragnet scan-batch`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The input is what a Distributed Map with an S3 ItemReader and an ItemBatcher passes: {\"Items\": [{\"Key\", \"Size\", \"LastModified\", \"Etag\", \"StorageClass\"}...], \"BatchInput\": {\"Bucket\": \"...\"}}. Scoping and sampling apply to the items as to a listing; finding ids are those a single run would give, so `dragnet jobs merge` can combine batches."
+)]
+pub struct ScanBatchArgs {
+    /// The batch document; - for stdin.
+    #[arg(long)]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `dragnet classify`.
@@ -269,6 +289,16 @@ pub enum JobsCommand {
         id: String,
         #[command(flatten)]
         common: JobsCommon,
+    },
+    /// Combine the output folders of one job's shards (`scan --shard`) or batches
+    /// (`scan-batch`) into one, as a single run would have written it.
+    Merge {
+        /// The output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged findings.jsonl, results/ and job.json go.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// A job's status log: one JSON line per event.
     Events {

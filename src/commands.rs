@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, Result};
 use dragnet_detect::{AllowMatcher, Engine, Qualification, MANAGED};
 use dragnet_formats::Format;
 use dragnet_job::report::{report, ObjectRef, RunIdentity};
-use dragnet_job::{adhoc_job_id, run_job, JobRun, PlanOptions, RunReport, Shard};
+use dragnet_job::{adhoc_job_id, run_job, JobRun, Listing, PlanOptions, RunReport, Shard};
 use dragnet_model::identifiers::CustomDataIdentifier;
 use dragnet_model::Timestamp;
 use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore};
@@ -28,6 +28,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
     match cli.command {
         Command::Demo(args) => demo::run(&args.workdir),
         Command::Scan(args) => scan(args),
+        Command::ScanBatch(args) => {
+            if args.scan.shard.is_some() {
+                return Err(anyhow::anyhow!(
+                    "scan-batch takes no --shard: the batch is already the unit of work"
+                )
+                .into());
+            }
+            scan(ScanArgs {
+                batch: Some(args.input),
+                ..args.scan
+            })
+        }
         Command::Quarantine(args) => quarantine_command(args),
         Command::Jobs(cmd) => crate::jobs::run(cmd),
         Command::Serve(args) => crate::serve::run(args),
@@ -51,13 +63,65 @@ pub fn config(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> 
     }
 }
 
-fn parse_shard(value: &str) -> anyhow::Result<Shard> {
-    let parse = || -> Option<Shard> {
-        let (i, n) = value.split_once('/')?;
-        let (index, count) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
-        (count >= 1 && index < count).then_some(Shard { index, count })
+/// Environment variables that give a worker its index, in the order they are looked up.
+const SHARD_INDEX_VARS: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+
+/// `I/N`, or `auto/N` with I from the first of [`SHARD_INDEX_VARS`] that `var` has.
+fn parse_shard(value: &str, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Shard> {
+    let (i, n) = value.split_once('/').unwrap_or((value, ""));
+    let index = if i.trim() == "auto" {
+        let (name, index) = SHARD_INDEX_VARS
+            .iter()
+            .find_map(|name| var(name).map(|v| (*name, v)))
+            .with_context(|| {
+                format!(
+                    "--shard {value:?}: auto needs {} (Kubernetes Indexed Job) or {} (AWS Batch array job) in the environment",
+                    SHARD_INDEX_VARS[0], SHARD_INDEX_VARS[1]
+                )
+            })?;
+        index
+            .trim()
+            .parse::<u32>()
+            .with_context(|| format!("--shard {value:?}: {name}={index:?} is not a number"))?
+    } else {
+        i.trim().parse().map_err(|_| {
+            anyhow::anyhow!("--shard {value:?}: expected I/N with 0 <= I < N, e.g. 0/4, or auto/N")
+        })?
     };
-    parse().with_context(|| format!("--shard {value:?}: expected I/N with 0 <= I < N, e.g. 0/4"))
+    match n.trim().parse::<u32>() {
+        Ok(count) if count >= 1 && index < count => Ok(Shard { index, count }),
+        _ => anyhow::bail!(
+            "--shard {value:?}: expected I/N with 0 <= I < N, e.g. 0/4, or auto/N (got index {index})"
+        ),
+    }
+}
+
+/// The batch of `scan-batch` as a listing, checked against the spec's buckets.
+fn batch_listing(path: &Path, spec: &dragnet_model::JobSpec) -> Result<Listing> {
+    let text = if path.as_os_str() == "-" {
+        let mut t = String::new();
+        io::stdin()
+            .read_to_string(&mut t)
+            .context("reading the batch from stdin")?;
+        t
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    let batch = dragnet_job::parse_batch(&text).with_context(|| format!("{}", path.display()))?;
+    let named = spec
+        .s3_job_definition
+        .bucket_definitions
+        .iter()
+        .flatten()
+        .any(|d| d.buckets.contains(&batch.bucket));
+    if !named && spec.s3_job_definition.bucket_criteria.is_none() {
+        anyhow::bail!(
+            "{}: $.BatchInput.Bucket {:?} is not one of the job spec's buckets",
+            path.display(),
+            batch.bucket
+        );
+    }
+    Ok(Listing::from([(batch.bucket, batch.objects)]))
 }
 
 /// Everything `scan` and `demo` share: load, run, print.
@@ -82,7 +146,16 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
     let allow = load::allow_lists(&allow_files, store.as_ref())?;
     let engine = load::job_engine(&spec, &custom, &allow)
         .with_context(|| format!("job spec {}", args.job.display()))?;
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| parse_shard(s, |name| std::env::var(name).ok()))
+        .transpose()?;
+    let listing = args
+        .batch
+        .as_deref()
+        .map(|path| batch_listing(path, &spec))
+        .transpose()?;
     let threads = args.threads.or(config.threads).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -95,6 +168,7 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
         plan: PlanOptions {
             default_account: config.account_id.clone(),
             sampling_seed: config.sampling.seed,
+            listing,
             shard,
         },
         threads,

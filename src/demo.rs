@@ -109,6 +109,7 @@ pub fn run(workdir: &Path) -> Result<ExitCode, Exit> {
             config: None,
             out: workdir.join(out_dir),
             shard: None,
+            batch: None,
             name: Some(name.to_string()),
             threads: None,
             no_events: false,

@@ -207,6 +207,19 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             Ok(ExitCode::SUCCESS)
         }
         JobsCommand::Run(args) => run_now(args),
+        JobsCommand::Merge { dirs, out } => {
+            let merged = dragnet_job::merge_outputs(&dirs, &out).map_err(|e| match e {
+                dragnet_job::MergeError::Output { .. } => Exit::failed(e),
+                bad_input => Exit::from(bad_input),
+            })?;
+            print_json(&serde_json::json!({
+                "jobId": merged.job_id,
+                "findings": merged.findings.len(),
+                "findingsFile": out.join("findings.jsonl"),
+                "jobFile": out.join("job.json"),
+                "runStatistics": merged.statistics,
+            }))
+        }
     }
 }
 
@@ -293,6 +306,7 @@ pub fn execute(
         plan: PlanOptions {
             default_account: config.account_id.clone(),
             sampling_seed: config.sampling.seed,
+            listing: None,
             shard: None,
         },
         threads: config.threads.unwrap_or_else(|| {

@@ -807,6 +807,7 @@ fn an_object_deleted_between_listing_and_scanning_is_no_longer_available() {
         plan: dragnet_job::PlanOptions {
             default_account: "111222333444".into(),
             sampling_seed: 42,
+            listing: None,
             shard: None,
         },
         threads: 2,
@@ -1415,4 +1416,168 @@ fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = dragnet_aws(&b, &["jobs", "list", "--format", "json"]);
     assert_eq!(stdout_json(&o)["items"].as_array().unwrap().len(), 2);
+}
+
+/// The ids and severities of the findings under `out`.
+fn finding_ids(out: &std::path::Path) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = jsonl(&out.join("findings.jsonl"))
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["severity"]["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn kubernetes_indexes_and_distributed_map_batches_scan_what_one_run_scans() {
+    let moto = moto();
+    let s3 = client(&moto);
+    let bucket = "lake-bucket";
+    s3.create_bucket(bucket).unwrap();
+    for i in 0..12 {
+        let body = if i % 2 == 0 {
+            format!("id,ssn\n{i},536-22-{:04}\n", 1000 + i)
+        } else {
+            format!("id,note\n{i},nothing\n")
+        };
+        s3.put(
+            bucket,
+            &format!("landing/{i:02}.csv"),
+            &mut body.as_bytes(),
+            &ObjectAttributes::default(),
+        )
+        .unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(
+        dir.join("dragnet.toml"),
+        format!(
+            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("job.json"),
+        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
+    )
+    .unwrap();
+    // `extra` starts with the subcommand.
+    let scan = |extra: &[&str], env: &[(&str, String)]| {
+        let mut args = vec![extra[0], "--job", "job.json", "--no-events"];
+        args.extend_from_slice(&extra[1..]);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
+            .args(&args)
+            .current_dir(dir)
+            .envs(AWS_TEST_ENV.iter().copied())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    let merge = |out: &str, parts: &[String]| {
+        let mut args = vec!["jobs", "merge", "--out", out];
+        args.extend(parts.iter().map(String::as_str));
+        let o = dragnet_aws(dir, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    scan(&["scan", "--out", "single"], &[]);
+    let single = finding_ids(&dir.join("single"));
+    assert_eq!(single.len(), 6);
+
+    // A Kubernetes Indexed Job: each pod gets its index in JOB_COMPLETION_INDEX.
+    let pods: Vec<String> = (0..3).map(|i| format!("pod-{i}")).collect();
+    for (i, out) in pods.iter().enumerate() {
+        scan(
+            &["scan", "--shard", "auto/3", "--out", out],
+            &[("JOB_COMPLETION_INDEX", i.to_string())],
+        );
+    }
+    merge("k8s", &pods);
+    assert_eq!(finding_ids(&dir.join("k8s")), single);
+
+    // A Distributed Map: the S3 ItemReader's items, in batches of 5.
+    let items: Vec<serde_json::Value> = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let listed = sdk_s3(&moto)
+                .await
+                .list_objects_v2()
+                .bucket(bucket)
+                .send()
+                .await
+                .unwrap();
+            listed
+                .contents()
+                .iter()
+                .map(|o| {
+                    serde_json::json!({
+                        "Etag": o.e_tag().unwrap(),
+                        "Key": o.key().unwrap(),
+                        "LastModified": o.last_modified().unwrap().secs(),
+                        "Size": o.size().unwrap(),
+                        "StorageClass": o.storage_class().unwrap().as_str(),
+                    })
+                })
+                .collect()
+        });
+    assert!(items[0]["Etag"].as_str().unwrap().starts_with('"'));
+    let mut batches = Vec::new();
+    for (j, chunk) in items.chunks(5).enumerate() {
+        let input = dir.join(format!("batch-{j}.json"));
+        std::fs::write(
+            &input,
+            serde_json::json!({"Items": chunk, "BatchInput": {"Bucket": bucket}}).to_string(),
+        )
+        .unwrap();
+        let out = format!("batch-out-{j}");
+        scan(
+            &[
+                "scan-batch",
+                "--input",
+                input.to_str().unwrap(),
+                "--out",
+                &out,
+            ],
+            &[],
+        );
+        batches.push(out);
+    }
+    assert_eq!(batches.len(), 3);
+    merge("map", &batches);
+    assert_eq!(finding_ids(&dir.join("map")), single);
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("map/job.json")).unwrap()).unwrap();
+    assert_eq!(stats["runStatistics"]["objectsListed"], 12);
+
+    // A batch for a bucket the job does not name is refused.
+    std::fs::write(
+        dir.join("stray.json"),
+        r#"{"Items":[{"Key":"a.csv","Size":1}],"BatchInput":{"Bucket":"other-bucket"}}"#,
+    )
+    .unwrap();
+    let o = dragnet_aws(
+        dir,
+        &[
+            "scan-batch",
+            "--job",
+            "job.json",
+            "--input",
+            "stray.json",
+            "--no-events",
+        ],
+    );
+    expect_failure(
+        &o,
+        2,
+        "\"other-bucket\" is not one of the job spec's buckets",
+    );
 }

@@ -60,10 +60,13 @@ pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Every file under `root`, at any depth.
+/// Every file under `root`, at any depth (none when `root` does not exist).
 pub fn files_under(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut folders = vec![root.to_path_buf()];
+    let mut folders: Vec<PathBuf> = Some(root.to_path_buf())
+        .filter(|r| r.is_dir())
+        .into_iter()
+        .collect();
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();

@@ -3,6 +3,8 @@
 //! emit (findings, discovery results, the job record).
 #![warn(missing_docs)]
 
+pub mod batch;
+pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod run;
@@ -13,7 +15,9 @@ pub mod shared;
 pub mod state;
 pub mod stored;
 
-pub use plan::{PlanOptions, Shard};
+pub use batch::{parse_batch, Batch, BatchError};
+pub use merge::{merge_outputs, MergeError, Merged};
+pub use plan::{Listing, PlanOptions, Shard};
 pub use run::{
     run_job, run_job_observed, JobRun, NoObserver, NoProgress, ObjectDone, Progress, RunError,
     RunObserver, RunReport, RunStatistics,

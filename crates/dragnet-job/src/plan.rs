@@ -1,11 +1,15 @@
 //! Planning a run: buckets → listing → scoping → classifiability → sampling → shard.
 //!
 //! Everything here happens before any object is read. Objects a run does not scan get a
-//! reason: `EXCLUDED_BY_SCOPE`, `NOT_SAMPLED` and `OTHER_SHARD` are only counted; objects in
+//! reason: `EXCLUDED_BY_SCOPE` and `NOT_SAMPLED` are only counted; objects in
 //! scope that cannot be analysed (`UNSUPPORTED_FILE_TYPE_EXCEPTION`, `FILE_EXCEEDS_SIZE_LIMIT`
 //! per format (macie.md §2.4),
 //! `INVALID_OBJECT_STATE` for archived storage classes) also get a SKIPPED discovery result,
 //! as Macie writes results for every object in scope.
+//!
+//! A shard counts only the objects it owns (listed, skipped for any reason), so the statistics
+//! of N shards add up to those of one run. It still looks at every object when sampling, since
+//! which objects a sample keeps depends on all of them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -91,7 +95,14 @@ pub struct PlanOptions {
     pub sampling_seed: u64,
     /// This worker's shard, if sharded.
     pub shard: Option<Shard>,
+    /// The objects to consider, per bucket, instead of listing the buckets: the items of a
+    /// Step Functions Distributed Map batch, or an S3 Inventory report. The spec's buckets
+    /// that are not in it are left out of the run (another batch has them).
+    pub listing: Option<Listing>,
 }
+
+/// Objects per bucket, as a listing would give them.
+pub type Listing = BTreeMap<String, Vec<ObjectMeta>>;
 
 /// Lists the job's buckets and decides, for every object, whether the run scans it.
 pub fn plan(
@@ -102,24 +113,43 @@ pub fn plan(
 ) -> Plan {
     let mut plan = Plan::default();
     let buckets = resolve_buckets(spec, store, options, &mut plan);
+    let owns = |bucket: &str, key: &str| options.shard.is_none_or(|s| s.owns(bucket, key));
+    // Without sampling, objects of other shards need no look at all.
+    let whole_population = spec.sampling_percentage.unwrap_or(100) >= 100;
     let scoping = spec.s3_job_definition.scoping.as_ref();
     let fetch_tags = needs_tags(scoping);
     let mut eligible = Vec::new();
     let mut unclassifiable = Vec::new();
     for bucket in buckets {
         let mut listed = Vec::new();
-        if let Err(e) = store.list(&bucket.info.name, "", &mut |m| listed.push(m)) {
-            record_bucket_error(&mut plan, &bucket.info.name, &e);
-            continue;
+        match &options.listing {
+            Some(given) => listed = given.get(&bucket.info.name).cloned().unwrap_or_default(),
+            None => {
+                if let Err(e) = store.list(&bucket.info.name, "", &mut |m| listed.push(m)) {
+                    record_bucket_error(&mut plan, &bucket.info.name, &e);
+                    continue;
+                }
+            }
         }
         for meta in listed {
-            plan.listed += 1;
+            let mine = owns(&bucket.info.name, &meta.key);
+            if !mine && whole_population {
+                continue;
+            }
+            let tally = |plan: &mut Plan, reason: &str| {
+                if mine {
+                    count(&mut plan.skipped, reason);
+                }
+            };
+            if mine {
+                plan.listed += 1;
+            }
             let tags = if fetch_tags {
                 match store.attributes(&bucket.info.name, &meta.key) {
                     Ok(a) => Some(a.tags),
                     Err(e) => {
                         tracing::warn!(bucket = %bucket.info.name, key = ?meta.key, error = %e, "could not read object tags; the object is left out");
-                        count(&mut plan.skipped, e.macie_reason());
+                        tally(&mut plan, e.macie_reason());
                         continue;
                     }
                 }
@@ -135,11 +165,11 @@ pub fn plan(
                 tags: tags.as_ref().unwrap_or(&empty),
             };
             if !in_scope(scoping, &facts) {
-                count(&mut plan.skipped, "EXCLUDED_BY_SCOPE");
+                tally(&mut plan, "EXCLUDED_BY_SCOPE");
                 continue;
             }
             if let Some(reason) = observer.skip(&bucket.info.name, &meta) {
-                count(&mut plan.skipped, reason);
+                tally(&mut plan, reason);
                 continue;
             }
             let skip = match max_size_for_extension(facts.extension) {
@@ -167,6 +197,7 @@ pub fn plan(
         eligible,
         spec.sampling_percentage.unwrap_or(100),
         options.sampling_seed,
+        &owns,
         &mut plan,
     );
     let mut objects: Vec<PlannedObject> = sampled.into_iter().chain(unclassifiable).collect();
@@ -174,11 +205,8 @@ pub fn plan(
         (&a.bucket.info.name, &a.meta.key).cmp(&(&b.bucket.info.name, &b.meta.key))
     });
     for object in objects {
-        if let Some(shard) = options.shard {
-            if !shard.owns(&object.bucket.info.name, &object.meta.key) {
-                count(&mut plan.skipped, "OTHER_SHARD");
-                continue;
-            }
+        if !owns(&object.bucket.info.name, &object.meta.key) {
+            continue;
         }
         if let Action::Skip(reason) = object.action {
             count(&mut plan.skipped, reason);
@@ -196,6 +224,7 @@ fn sample(
     mut eligible: Vec<PlannedObject>,
     percentage: i64,
     seed: u64,
+    owns: &dyn Fn(&str, &str) -> bool,
     plan: &mut Plan,
 ) -> Vec<PlannedObject> {
     let percentage = percentage.clamp(0, 100) as usize;
@@ -209,7 +238,10 @@ fn sample(
         let kb = stable_unit_interval(&["sample", &seed, &b.bucket.info.name, &b.meta.key]);
         ka.total_cmp(&kb)
     });
-    let dropped = eligible.len() - keep;
+    let dropped = eligible[keep..]
+        .iter()
+        .filter(|o| owns(&o.bucket.info.name, &o.meta.key))
+        .count();
     if dropped > 0 {
         *plan.skipped.entry("NOT_SAMPLED".into()).or_default() += dropped as u64;
     }
@@ -236,6 +268,13 @@ fn resolve_buckets(
     if let Some(defs) = &spec.s3_job_definition.bucket_definitions {
         for def in defs {
             for name in &def.buckets {
+                if options
+                    .listing
+                    .as_ref()
+                    .is_some_and(|given| !given.contains_key(name))
+                {
+                    continue;
+                }
                 match store.bucket(name) {
                     Ok(info) => out.push(Arc::new(BucketPlan {
                         info,
@@ -248,7 +287,13 @@ fn resolve_buckets(
     } else if let Some(criteria) = &spec.s3_job_definition.bucket_criteria {
         match store.list_buckets() {
             Ok(all) => {
-                for info in all {
+                let given = |name: &str| {
+                    options
+                        .listing
+                        .as_ref()
+                        .is_none_or(|listing| listing.contains_key(name))
+                };
+                for info in all.into_iter().filter(|b| given(&b.name)) {
                     let facts = BucketFacts {
                         name: &info.name,
                         account_id: &options.default_account,

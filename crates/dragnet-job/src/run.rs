@@ -91,7 +91,7 @@ pub struct NoObserver;
 impl RunObserver for NoObserver {}
 
 /// Findings counts in the run statistics.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FindingCounts {
     /// All findings.
@@ -118,7 +118,7 @@ impl FindingCounts {
 }
 
 /// `runStatistics` of `job.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunStatistics {
     /// Objects listed in the job's buckets.
@@ -536,6 +536,10 @@ struct JobDescription<'a> {
     last_run_time: Timestamp,
     statistics: serde_json::Value,
     run_statistics: &'a RunStatistics,
+    /// `I/N` of a sharded run (not in Macie's shape): lets `jobs merge` check that every
+    /// shard is there exactly once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
 }
 
 /// Writes `job.json`: the job in `DescribeClassificationJob` shape plus `runStatistics`.
@@ -588,5 +592,6 @@ fn describe<'a>(
             "numberOfRuns": 1.0,
         }),
         run_statistics: statistics,
+        shard: job.plan.shard.map(|s| format!("{}/{}", s.index, s.count)),
     }
 }

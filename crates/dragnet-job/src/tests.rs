@@ -55,6 +55,7 @@ fn job(spec: JobSpec, threads: usize) -> JobRun {
         plan: PlanOptions {
             default_account: "111222333444".into(),
             sampling_seed: 42,
+            listing: None,
             shard: None,
         },
         threads,
@@ -260,6 +261,7 @@ fn sampling_is_reproducible_and_exact() {
     let options = PlanOptions {
         default_account: "111222333444".into(),
         sampling_seed: 7,
+        listing: None,
         shard: None,
     };
     let picked = |seed: u64, pct: i64| -> Vec<String> {
@@ -269,6 +271,7 @@ fn sampling_is_reproducible_and_exact() {
             &s,
             &PlanOptions {
                 sampling_seed: seed,
+                listing: None,
                 ..options.clone()
             },
             &crate::run::NoObserver,
@@ -302,6 +305,7 @@ fn shards_partition_the_objects() {
             let options = PlanOptions {
                 default_account: "1".into(),
                 sampling_seed: 1,
+                listing: None,
                 shard: Some(Shard { index: i, count: n }),
             };
             seen.extend(
@@ -330,6 +334,7 @@ fn scoping_happens_before_reading_and_is_counted() {
     let options = PlanOptions {
         default_account: "1".into(),
         sampling_seed: 1,
+        listing: None,
         shard: None,
     };
     let p = plan(&spec, &s, &options, &crate::run::NoObserver);
@@ -1003,6 +1008,7 @@ mod stored_jobs {
             plan: PlanOptions {
                 default_account: "111222333444".into(),
                 sampling_seed: 1,
+                listing: None,
                 shard: None,
             },
             threads: 1,

@@ -1,0 +1,149 @@
+//! The unit of work of a Step Functions Distributed Map: one batch of objects, as the S3
+//! `ItemReader` (ListObjectsV2) lists them and `ItemBatcher` groups them:
+//! `{"Items": [{"Key", "Size", "LastModified", "Etag", "StorageClass"}, ...],
+//!   "BatchInput": {"Bucket": "<name>"}}`.
+//!
+//! Step Functions writes the ETag key as `Etag` and `LastModified` as epoch seconds; `ETag`
+//! and ISO-8601 times (what an S3 Inventory or a hand-written batch may hold) are read too.
+//! A batch names one bucket because an `ItemReader` reads one.
+
+use dragnet_model::Timestamp;
+use dragnet_store::ObjectMeta;
+use serde_json::Value;
+
+/// A parsed batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The bucket the items are in.
+    pub bucket: String,
+    /// The items, as listing entries.
+    pub objects: Vec<ObjectMeta>,
+}
+
+/// Why a batch is not usable; names the JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("batch input {path}: {message}")]
+pub struct BatchError {
+    /// Where, e.g. `$.Items[3].Key`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn error(path: impl Into<String>, message: impl Into<String>) -> BatchError {
+    BatchError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn last_modified(value: &Value, path: &str) -> Result<Timestamp, BatchError> {
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Timestamp::from_millis((s * 1000.0) as i64))
+            .ok_or_else(|| error(path, "expected epoch seconds")),
+        Value::String(s) => Timestamp::parse(s).map_err(|e| error(path, e.to_string())),
+        Value::Null => Ok(Timestamp::from_millis(0)),
+        _ => Err(error(path, "expected epoch seconds or an ISO-8601 time")),
+    }
+}
+
+/// Reads a batch document.
+pub fn parse_batch(text: &str) -> Result<Batch, BatchError> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| error("$", e.to_string()))?;
+    let bucket = doc["BatchInput"]["Bucket"]
+        .as_str()
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| {
+            error(
+                "$.BatchInput.Bucket",
+                "missing: set it in the Map state's ItemBatcher.BatchInput to the bucket the ItemReader lists",
+            )
+        })?
+        .to_string();
+    let items = doc["Items"]
+        .as_array()
+        .ok_or_else(|| error("$.Items", "expected an array of objects"))?;
+    let mut objects = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = |field: &str| format!("$.Items[{i}].{field}");
+        let key = item["Key"]
+            .as_str()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| error(at("Key"), "missing"))?;
+        let size = match &item["Size"] {
+            Value::Null => 0,
+            v => v
+                .as_u64()
+                .ok_or_else(|| error(at("Size"), "expected a byte count"))?,
+        };
+        let etag = item
+            .get("Etag")
+            .or_else(|| item.get("ETag"))
+            .and_then(Value::as_str)
+            .map(|e| e.trim_matches('"').to_string())
+            .filter(|e| !e.is_empty());
+        objects.push(ObjectMeta {
+            key: key.to_string(),
+            size,
+            last_modified: last_modified(&item["LastModified"], &at("LastModified"))?,
+            etag,
+            storage_class: item["StorageClass"]
+                .as_str()
+                .unwrap_or("STANDARD")
+                .to_string(),
+            version_id: None,
+        });
+    }
+    Ok(Batch { bucket, objects })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_the_s3_item_reader_produces() {
+        let batch = parse_batch(
+            r#"{"Items":[
+                {"Etag":"\"05704fbdccb224cb01c59005bebbad28\"","Key":"landing/a.csv","LastModified":1668699881,"Size":134,"StorageClass":"STANDARD"},
+                {"ETag":"abc","Key":"landing/b.json","LastModified":"2026-01-02T03:04:05.000Z","Size":7,"StorageClass":"GLACIER"}],
+              "BatchInput":{"Bucket":"data-bucket"}}"#,
+        )
+        .unwrap();
+        assert_eq!(batch.bucket, "data-bucket");
+        let a = &batch.objects[0];
+        assert_eq!(a.key, "landing/a.csv");
+        assert_eq!(a.etag.as_deref(), Some("05704fbdccb224cb01c59005bebbad28"));
+        assert_eq!(a.last_modified, Timestamp::from_millis(1_668_699_881_000));
+        assert_eq!(a.size, 134);
+        assert_eq!(batch.objects[1].storage_class, "GLACIER");
+        assert_eq!(batch.objects[1].etag.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let cases = [
+            ("not json", "$"),
+            (r#"{"Items":[]}"#, "$.BatchInput.Bucket"),
+            (r#"{"BatchInput":{"Bucket":"b"}}"#, "$.Items"),
+            (
+                r#"{"BatchInput":{"Bucket":"b"},"Items":[{"Size":1}]}"#,
+                "$.Items[0].Key",
+            ),
+            (
+                r#"{"BatchInput":{"Bucket":"b"},"Items":[{"Key":"k","Size":-1}]}"#,
+                "$.Items[0].Size",
+            ),
+            (
+                r#"{"BatchInput":{"Bucket":"b"},"Items":[{"Key":"k","LastModified":"yesterday"}]}"#,
+                "$.Items[0].LastModified",
+            ),
+        ];
+        for (text, path) in cases {
+            assert_eq!(parse_batch(text).unwrap_err().path, path, "{text}");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Scaling out: shards and batches of one job partition its objects, and `jobs merge` turns
+//! their outputs into what a single run writes.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+const SPEC: &str = r#"{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["data-bucket"]}]}}"#;
+
+/// 40 CSV files (every other one holds an SSN), a JSON file and an unsupported image.
+fn lake() -> tempfile::TempDir {
+    let work = workdir();
+    let bucket = work.path().join("buckets/data-bucket");
+    fs::create_dir_all(bucket.join("exports")).unwrap();
+    for i in 0..40 {
+        let body = if i % 2 == 0 {
+            format!("id,ssn\n{i},536-22-{:04}\n", 1000 + i)
+        } else {
+            format!("id,note\n{i},nothing here\n")
+        };
+        fs::write(bucket.join(format!("exports/{i:02}.csv")), body).unwrap();
+    }
+    fs::write(
+        bucket.join("events.jsonl"),
+        "{\"email\":\"jane@example.com\"}\n",
+    )
+    .unwrap();
+    fs::write(bucket.join("logo.png"), b"\x89PNG\r\n").unwrap();
+    fs::write(work.path().join("job.json"), SPEC).unwrap();
+    fs::write(
+        work.path().join("half.json"),
+        SPEC.replace(
+            r#""jobType":"ONE_TIME","#,
+            r#""jobType":"ONE_TIME","samplingPercentage":50,"#,
+        ),
+    )
+    .unwrap();
+    work
+}
+
+/// The keys of the discovery results under `out`.
+fn result_keys(out: &Path) -> Vec<String> {
+    files_under(&out.join("results"))
+        .iter()
+        .flat_map(|p| {
+            text_of(p)
+                .lines()
+                .map(|l| {
+                    let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                    r["resourcesAffected"]["s3Object"]["key"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Findings without what legitimately differs between runs (times, result file names).
+fn comparable(out: &Path) -> Vec<serde_json::Value> {
+    jsonl(&out.join("findings.jsonl"))
+        .into_iter()
+        .map(|mut f| {
+            let map = f.as_object_mut().unwrap();
+            map.remove("createdAt");
+            map.remove("updatedAt");
+            f["classificationDetails"]
+                .as_object_mut()
+                .unwrap()
+                .remove("detailedResultsLocation");
+            f
+        })
+        .collect()
+}
+
+fn statistics(out: &Path) -> serde_json::Value {
+    let job: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("job.json")).unwrap()).unwrap();
+    let mut stats = job["runStatistics"].clone();
+    stats.as_object_mut().unwrap().remove("wallSeconds");
+    stats
+}
+
+#[test]
+fn shards_partition_the_objects_and_merge_into_the_single_run() {
+    let work = lake();
+    let dir = work.path();
+    for spec in ["job.json", "half.json"] {
+        let single = dir.join(format!("single-{spec}"));
+        let o = dragnet(
+            dir,
+            &["scan", "--job", spec, "--out", single.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let all = result_keys(&single);
+        for n in [1u32, 3, 16] {
+            let mut outs = Vec::new();
+            let mut seen = Vec::new();
+            for i in 0..n {
+                let out = dir.join(format!("{spec}-{i}-of-{n}"));
+                let o = dragnet(
+                    dir,
+                    &[
+                        "scan",
+                        "--job",
+                        spec,
+                        "--out",
+                        out.to_str().unwrap(),
+                        "--shard",
+                        &format!("{i}/{n}"),
+                    ],
+                );
+                assert!(o.status.success(), "{}", stderr(&o));
+                seen.extend(result_keys(&out));
+                outs.push(out.to_str().unwrap().to_string());
+            }
+            // Disjoint and complete: every object once, in exactly one shard.
+            let distinct: BTreeSet<&String> = seen.iter().collect();
+            assert_eq!(
+                distinct.len(),
+                seen.len(),
+                "{spec}, {n} shards: an object twice"
+            );
+            assert_eq!(
+                distinct,
+                all.iter().collect::<BTreeSet<_>>(),
+                "{spec}, {n} shards"
+            );
+            let merged = dir.join(format!("{spec}-merged-{n}"));
+            let mut args = vec!["jobs", "merge", "--out", merged.to_str().unwrap()];
+            args.extend(outs.iter().map(String::as_str));
+            let o = dragnet(dir, &args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            assert_eq!(
+                comparable(&merged),
+                comparable(&single),
+                "{spec}, {n} shards"
+            );
+            assert_eq!(
+                statistics(&merged),
+                statistics(&single),
+                "{spec}, {n} shards"
+            );
+            let mut merged_keys = result_keys(&merged);
+            merged_keys.sort();
+            let mut all_sorted = all.clone();
+            all_sorted.sort();
+            assert_eq!(merged_keys, all_sorted);
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_incomplete_or_mixed_outputs() {
+    let work = lake();
+    let dir = work.path();
+    for i in 0..3 {
+        let o = dragnet(
+            dir,
+            &[
+                "scan",
+                "--job",
+                "job.json",
+                "--out",
+                &format!("s{i}"),
+                "--shard",
+                &format!("{i}/3"),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = dragnet(dir, &["jobs", "merge", "--out", "m", "s0", "s2"]);
+    expect_failure(&o, 2, "missing [1/3]");
+    let o = dragnet(dir, &["scan", "--job", "half.json", "--out", "other"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dragnet(dir, &["jobs", "merge", "--out", "m", "s0", "other"]);
+    expect_failure(&o, 2, "merge the outputs of one job");
+    let o = dragnet(dir, &["scan", "--job", "job.json", "--shard", "auto/3"]);
+    expect_failure(&o, 2, "JOB_COMPLETION_INDEX");
+}
