@@ -378,16 +378,17 @@ fn identifiers_list(format: &str) -> Result<ExitCode, Exit> {
         serde_json::to_writer_pretty(&mut out, &items).map_err(anyhow::Error::from)?;
         writeln!(out).map_err(anyhow::Error::from)?;
     } else {
+        let width = MANAGED.iter().map(|m| m.id.len()).max().unwrap_or(2);
         writeln!(
             out,
-            "{:<28} {:<22} {:<9} {:<12} CLOUDWATCH NAME",
+            "{:<width$} {:<22} {:<9} {:<12} CLOUDWATCH NAME",
             "ID", "CATEGORY", "KEYWORD", "RECOMMENDED"
         )
         .map_err(anyhow::Error::from)?;
         for m in MANAGED {
             writeln!(
                 out,
-                "{:<28} {:<22} {:<9} {:<12} {}",
+                "{:<width$} {:<22} {:<9} {:<12} {}",
                 m.id,
                 m.category.as_str(),
                 if m.keyword_required() {

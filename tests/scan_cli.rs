@@ -448,3 +448,45 @@ fn classify_reads_every_landing_format() {
         );
     }
 }
+
+#[test]
+fn leaked_keys_and_tokens_in_logs_are_high_credentials_findings() {
+    let work = setup(&[
+        (
+            "app.log",
+            "2026-11-23 boot ok\nconfig dump: -----BEGIN RSA PRIVATE KEY-----\nrequest Authorization: Basic YWRtaW46czNjcjN0 accepted\n",
+        ),
+        (
+            "payouts.csv",
+            "name,iban\nJ. Doe,DE56787789328792174218\nA. Roe,GB98HSUX99143301467300\n",
+        ),
+    ]);
+    let o = dragnet(work.path(), &["scan", "--job", "job.json", "--out", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let findings = jsonl(&work.path().join("out/findings.jsonl"));
+    let of = |key: &str| {
+        findings
+            .iter()
+            .find(|f| f["resourcesAffected"]["s3Object"]["key"] == key)
+            .unwrap_or_else(|| panic!("no finding for {key}"))
+    };
+    let log = of("app.log");
+    assert_eq!(log["type"], "SensitiveData:S3Object/Credentials");
+    assert_eq!(log["severity"]["description"], "High");
+    let csv = of("payouts.csv");
+    assert_eq!(csv["type"], "SensitiveData:S3Object/Financial");
+    let detections = &csv["classificationDetails"]["result"]["sensitiveData"][0]["detections"];
+    let types: Vec<&str> = detections
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec!["GERMANY_BANK_ACCOUNT_NUMBER", "UK_BANK_ACCOUNT_NUMBER"]
+    );
+    // Nothing raw on the terminal.
+    let printed = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+    assert!(!printed.contains("YWRtaW46czNjcjN0") && !printed.contains("DE56787789328792174218"));
+}

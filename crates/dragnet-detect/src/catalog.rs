@@ -110,6 +110,56 @@ fn full_name(text: &[u8], m: std::ops::Range<usize>) -> bool {
     !glued && names::is_full_name(&String::from_utf8_lossy(&text[m]))
 }
 
+/// An IBAN-form bank account number of one country: no keyword needed, country length and
+/// mod-97 checked (macie.md §4.2). The domestic (BBAN) forms, which need keywords, are not
+/// detected yet.
+macro_rules! iban_identifier {
+    ($id:literal, $country:literal, $bban:literal, $cloudwatch:literal, [$($ex:literal),+], [$($neg:literal),+]) => {
+        ManagedIdentifier {
+            id: $id,
+            category: Category::FinancialInformation,
+            recommended: false,
+            extension: false,
+            keywords: &["iban", "bank account", "account number", "international bank account number"],
+            patterns: &[PatternDef {
+                regex: concat!(r"\b", $country, r"\d{2}(?:[ -]?[0-9A-Z]){", $bban, r"}\b"),
+                kind: PatternKind::Always,
+                requires: None,
+            }],
+            validator: Some(validators::iban),
+            priority: 85,
+            cloudwatch_name: Some($cloudwatch),
+            examples: &[$($ex),+],
+            negative_examples: &[$($neg),+],
+        }
+    };
+}
+
+/// A private key's PEM-style armour line (no keyword needed; the key's body follows on the
+/// next lines, which a line-by-line reader sees as other units, so the header is what is
+/// reported).
+macro_rules! key_block_identifier {
+    ($id:literal, $regex:literal, $cloudwatch:expr, [$($ex:literal),+], [$($neg:literal),+]) => {
+        ManagedIdentifier {
+            id: $id,
+            category: Category::Credentials,
+            recommended: true,
+            extension: false,
+            keywords: &[],
+            patterns: &[PatternDef {
+                regex: $regex,
+                kind: PatternKind::Always,
+                requires: Some(b'-'),
+            }],
+            validator: None,
+            priority: 96,
+            cloudwatch_name: $cloudwatch,
+            examples: &[$($ex),+],
+            negative_examples: &[$($neg),+],
+        }
+    };
+}
+
 /// The managed identifiers dragnet ships.
 pub static MANAGED: &[ManagedIdentifier] = &[
     ManagedIdentifier {
@@ -508,6 +558,385 @@ pub static MANAGED: &[ManagedIdentifier] = &[
             "ss# 536221234",
         ],
         negative_examples: &["SSN: 999-76-6866", "SSN: 666-12-3456", "part 123-45-6788"],
+    },
+
+    iban_identifier!(
+        "GERMANY_BANK_ACCOUNT_NUMBER",
+        "DE",
+        18,
+        "BankAccountNumber-DE",
+        [
+            "IBAN DE56787789328792174218",
+            "Konto: DE71 0967 9290 8100 3390 75",
+            "payee,DE50526018159083016613,EUR"
+        ],
+        [
+            "IBAN DE57787789328792174218",
+            "IBAN DE5678778932879217421",
+            "ref DE56787789328792174218X9"
+        ]
+    ),
+    iban_identifier!(
+        "FRANCE_BANK_ACCOUNT_NUMBER",
+        "FR",
+        23,
+        "BankAccountNumber-FR",
+        [
+            "IBAN FR127938347017U3FTXR9VBEG61",
+            "RIB: FR64 4610 0330 7623 ENUY FWYA 312",
+            "FR07186091390982BHB7EK3E719"
+        ],
+        [
+            "IBAN FR137938347017U3FTXR9VBEG61",
+            "IBAN FR127938347017U3FTXR9VBEG6",
+            "fr127938347017u3ftxr9vbeg61"
+        ]
+    ),
+    iban_identifier!(
+        "ITALY_BANK_ACCOUNT_NUMBER",
+        "IT",
+        23,
+        "BankAccountNumber-IT",
+        [
+            "IBAN IT29H1007728378NJ31H23PAUWB",
+            "conto IT75 G269 9102 374A YV1E EFPS A00",
+            "IT66X4821993518190937865797"
+        ],
+        [
+            "IBAN IT29H1007728378NJ31H23PAUWC",
+            "IBAN IT29H1007728378NJ31H23PAUW",
+            "ID IT29H1007728378NJ31H23PAUWB1"
+        ]
+    ),
+    iban_identifier!(
+        "SPAIN_BANK_ACCOUNT_NUMBER",
+        "ES",
+        20,
+        "BankAccountNumber-ES",
+        [
+            "IBAN ES4397297926224393328367",
+            "cuenta ES18 9160 1108 4364 6974 8212",
+            "ES9054323194875749118625"
+        ],
+        [
+            "IBAN ES4497297926224393328367",
+            "IBAN ES439729792622439332836",
+            "order ES43972979262243933283671"
+        ]
+    ),
+    iban_identifier!(
+        "UK_BANK_ACCOUNT_NUMBER",
+        "GB",
+        18,
+        "BankAccountNumber-GB",
+        [
+            "IBAN GB98HSUX99143301467300",
+            "account GB20 FKMT 9215 2758 9290 07",
+            "GB48NWBK27601895559797"
+        ],
+        [
+            "IBAN GB99HSUX99143301467300",
+            "IBAN GB98HSUX9914330146730",
+            "gb98hsux99143301467300"
+        ]
+    ),
+    ManagedIdentifier {
+        id: "CANADA_SOCIAL_INSURANCE_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: true,
+        extension: false,
+        keywords: &[
+            "canadian id",
+            "numéro d'assurance sociale",
+            "sin",
+            "social insurance number",
+        ],
+        patterns: &[PatternDef {
+            regex: r"\b\d{3}[ -]?\d{3}[ -]?\d{3}\b",
+            kind: PatternKind::NeedsKeyword,
+            requires: None,
+        }],
+        validator: Some(validators::canada_sin),
+        priority: 78,
+        cloudwatch_name: None,
+        examples: &[
+            "SIN: 565 632 122",
+            "social insurance number 333-079-242",
+            "sin 502685993",
+        ],
+        negative_examples: &["SIN: 565 632 123", "SIN: 046 454 286", "order 565 632 122"],
+    },
+    ManagedIdentifier {
+        id: "UK_NHS_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &["national health service", "nhs", "nhs number", "nhs no"],
+        patterns: &[PatternDef {
+            regex: r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b",
+            kind: PatternKind::NeedsKeyword,
+            requires: None,
+        }],
+        validator: Some(validators::uk_nhs),
+        priority: 78,
+        cloudwatch_name: Some("NhsNumber-GB"),
+        examples: &[
+            "NHS number: 114 710 4972",
+            "nhs 465-075-2914",
+            "National Health Service 1276842686",
+        ],
+        negative_examples: &["NHS number: 114 710 4973", "NHS: 1111111111", "ref 114 710 4972"],
+    },
+    ManagedIdentifier {
+        id: "USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: true,
+        extension: false,
+        keywords: &[
+            "i.t.i.n.",
+            "individual taxpayer identification number",
+            "itin",
+        ],
+        patterns: &[PatternDef {
+            regex: r"\b9\d{2}[ -]?\d{2}[ -]?\d{4}\b",
+            kind: PatternKind::NeedsKeyword,
+            requires: None,
+        }],
+        validator: Some(validators::us_itin),
+        priority: 80,
+        cloudwatch_name: None,
+        examples: &[
+            "ITIN: 912-78-1234",
+            "itin 900 70 0000",
+            "Individual Taxpayer Identification Number 999-88-7777",
+        ],
+        negative_examples: &["ITIN: 912-93-1234", "ITIN: 812-78-1234", "case 912-78-1234"],
+    },
+    ManagedIdentifier {
+        id: "VEHICLE_IDENTIFICATION_NUMBER",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &[
+            "vin",
+            "vin number",
+            "vehicle identification number",
+            "vehicle id",
+            "chassis number",
+        ],
+        patterns: &[PatternDef {
+            regex: r"\b[A-HJ-NPR-Z0-9]{17}\b",
+            kind: PatternKind::NeedsKeyword,
+            requires: None,
+        }],
+        validator: Some(validators::vin),
+        priority: 60,
+        cloudwatch_name: None,
+        examples: &[
+            "VIN: 1M8GDM9AXKP042788",
+            "vehicle identification number 222G72DN2P5LHYDGA",
+            "vin KG0BEP1K2Z07HH867",
+        ],
+        negative_examples: &[
+            "VIN: 1M8GDM9A1KP042788",
+            "VIN: 12345678901234567",
+            "part 1M8GDM9AXKP042788",
+        ],
+    },
+    key_block_identifier!(
+        "OPENSSH_PRIVATE_KEY",
+        r"-----BEGIN OPENSSH PRIVATE KEY-----",
+        Some("OpenSshPrivateKey"),
+        [
+            "-----BEGIN OPENSSH PRIVATE KEY-----",
+            "\"key\": \"-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\"",
+            "id_ed25519,-----BEGIN OPENSSH PRIVATE KEY-----"
+        ],
+        [
+            "-----BEGIN PUBLIC KEY-----",
+            "-----END OPENSSH PRIVATE KEY-----",
+            "BEGIN OPENSSH PRIVATE KEY"
+        ]
+    ),
+    key_block_identifier!(
+        "PGP_PRIVATE_KEY",
+        r"-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        Some("PgpPrivateKey"),
+        [
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            "key=-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            "  -----BEGIN PGP PRIVATE KEY BLOCK-----  "
+        ],
+        [
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            "-----BEGIN PGP MESSAGE-----",
+            "-----BEGIN PGP SIGNATURE-----"
+        ]
+    ),
+    key_block_identifier!(
+        "PKCS",
+        r"-----BEGIN (?:RSA |DSA |EC |ENCRYPTED )?PRIVATE KEY-----",
+        Some("PkcsPrivateKey"),
+        [
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "tls.key: -----BEGIN EC PRIVATE KEY-----"
+        ],
+        [
+            "-----BEGIN CERTIFICATE-----",
+            "-----BEGIN PUBLIC KEY-----",
+            "-----BEGIN OPENSSH PRIVATE KEY-----"
+        ]
+    ),
+    ManagedIdentifier {
+        id: "PUTTY_PRIVATE_KEY",
+        category: Category::Credentials,
+        recommended: true,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\bPuTTY-User-Key-File-[23]: [a-z0-9-]+",
+            kind: PatternKind::Always,
+            requires: Some(b':'),
+        }],
+        validator: None,
+        priority: 96,
+        cloudwatch_name: Some("PuttyPrivateKey"),
+        examples: &[
+            "PuTTY-User-Key-File-3: ssh-ed25519",
+            "PuTTY-User-Key-File-2: ssh-rsa",
+            "header PuTTY-User-Key-File-2: ecdsa-sha2-nistp256",
+        ],
+        negative_examples: &[
+            "PuTTY-User-Key-File: ssh-rsa",
+            "putty user key file",
+            "PuTTY-Public-Key-File-2: ssh-rsa",
+        ],
+    },
+    ManagedIdentifier {
+        id: "JSON_WEB_TOKEN",
+        category: Category::Credentials,
+        recommended: false,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\beyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+            kind: PatternKind::Always,
+            requires: Some(b'.'),
+        }],
+        validator: Some(validators::jwt),
+        priority: 94,
+        cloudwatch_name: None,
+        examples: &[
+            "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyJ9.Ql0mGerkZtunMh5fkKlwk-7FplvNdb86fI0uNQdAtYY",
+            "token=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyIn0.",
+            "\"id_token\": \"eyJhbGciOiJSUzI1NiIsImtpZCI6ImExIn0.eyJpc3MiOiJ4In0.Ql0mGerkZtunMh5fkKlwk-7FplvNdb86fI0uNQdAtYY\"",
+        ],
+        negative_examples: &[
+            "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiI0MiIsIm5hbWUiOiJKbyJ9.Ql0mGerkZtunMh5fkKlwk-7FplvNdb86fI0uNQdAtYY",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "xeyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyIn0.",
+        ],
+    },
+    ManagedIdentifier {
+        id: "HTTP_BASIC_AUTH_HEADER",
+        category: Category::Credentials,
+        recommended: true,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"(?i:\b(?:proxy-)?authorization)[ \t]*:[ \t]*(?i:basic)[ \t]+[A-Za-z0-9+/]{4,}={0,2}",
+            kind: PatternKind::Always,
+            requires: Some(b':'),
+        }],
+        validator: Some(validators::basic_auth),
+        priority: 94,
+        cloudwatch_name: None,
+        examples: &[
+            "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+            "proxy-authorization: basic YWxhZGRpbjpvcGVuc2VzYW1l",
+            "curl -H 'Authorization: Basic YWRtaW46czNjcjN0' https://example.com",
+        ],
+        negative_examples: &[
+            "Authorization: Bearer dXNlcjpwYXNzd29yZA==",
+            "Authorization: Basic bm9jb2xvbg==",
+            "Basic dXNlcjpwYXNzd29yZA==",
+        ],
+    },
+    ManagedIdentifier {
+        id: "STRIPE_CREDENTIALS",
+        category: Category::Credentials,
+        recommended: false,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{24,99}\b",
+            kind: PatternKind::Always,
+            requires: Some(b'_'),
+        }],
+        validator: Some(validators::stripe_key),
+        priority: 94,
+        cloudwatch_name: None,
+        examples: &[
+            "STRIPE_KEY=sk_live_NqVwYS81VP7Hb1DX8pPd5khx",
+            "rk_live_E3pyIgKpaUnArl63XykWZeiNNCiia3",
+            "publishable: pk_test_anXn9k3ksu9mI4ROnl89Sm99",
+        ],
+        negative_examples: &[
+            "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+            "pk_test_TYooMQauvdEDq54NiTphI7jx",
+            "sk_live_short",
+        ],
+    },
+    ManagedIdentifier {
+        id: "GITHUB_TOKEN",
+        category: Category::Credentials,
+        recommended: false,
+        extension: true,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b",
+            kind: PatternKind::Always,
+            requires: Some(b'_'),
+        }],
+        validator: None,
+        priority: 94,
+        cloudwatch_name: None,
+        examples: &[
+            "GITHUB_TOKEN=ghp_5ytbxAk7jqevt0MLaMRTvetw0tESulEETldq",
+            "oauth gho_8b8Vw2zbJYAxyL1aCcTlN99mhWp708DwGw5H",
+            "\"token\": \"ghs_qXDgLVXZx3scB8fnvGNx6jvr7SIftRutlZfO\"",
+        ],
+        negative_examples: &[
+            "ghp_jUStEkUdfMI7zcpVMw0qDPAjd6OcZFv1niU",
+            "ghx_5ytbxAk7jqevt0MLaMRTvetw0tESulEETldq",
+            "github_token",
+        ],
+    },
+    ManagedIdentifier {
+        id: "SLACK_TOKEN",
+        category: Category::Credentials,
+        recommended: false,
+        extension: true,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\bxox[abposr]-[0-9]{8,13}-[0-9A-Za-z-]{8,}\b",
+            kind: PatternKind::Always,
+            requires: Some(b'-'),
+        }],
+        validator: None,
+        priority: 94,
+        cloudwatch_name: None,
+        examples: &[
+            "SLACK_BOT_TOKEN=xoxb-92612652064-2792877574476-5jhy0I9lO7F3vlfFrGYJ3Gxe",
+            "xoxp-5904584744-529078454748-PRZwwrPwV81Aw71l33SCx9vHjHkm1x72",
+            "token: xoxa-2123456789-a1b2c3d4e5f6",
+        ],
+        negative_examples: &[
+            "xoxz-92612652064-2792877574476-5jhy0I9lO7F3vlfFrGYJ3Gxe",
+            "xoxb-",
+            "xoxb-abc-def",
+        ],
     },
 ];
 

@@ -345,3 +345,252 @@ mod tests {
         assert!(!whole(nanp_phone, "222-222-2222"));
     }
 }
+
+/// The match's letters and digits, upper-cased, separators (spaces, hyphens) dropped.
+fn alphanumerics(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_uppercase)
+        .collect()
+}
+
+/// BBAN length of the IBAN countries the catalog names.
+fn iban_length(country: &[u8]) -> Option<usize> {
+    Some(match country {
+        b"DE" => 22,
+        b"FR" | b"IT" => 27,
+        b"ES" => 24,
+        b"GB" => 22,
+        _ => return None,
+    })
+}
+
+/// An IBAN (ISO 13616): the country's length and the mod-97 check (the rearranged number,
+/// letters as 10..35, leaves 1).
+pub fn iban(text: &[u8], m: Range<usize>) -> bool {
+    let value = alphanumerics(&text[m]);
+    if value.len() < 5 || iban_length(&value[..2]) != Some(value.len()) {
+        return false;
+    }
+    let mut remainder = 0u32;
+    for &c in value[4..].iter().chain(&value[..4]) {
+        let n = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return false,
+        };
+        remainder = if n >= 10 {
+            (remainder * 100 + n) % 97
+        } else {
+            (remainder * 10 + n) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// A Canadian Social Insurance Number: nine digits, Luhn, not starting with 0 or 8 (never
+/// assigned; 0 is the documentation's example range).
+pub fn canada_sin(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    d.len() == 9 && !matches!(d[0], 0 | 8) && luhn(&d) && bounded_by_non_digit(text, m)
+}
+
+/// A UK NHS number: ten digits whose mod-11 check digit is right (a remainder giving 10 is
+/// never issued).
+pub fn uk_nhs(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 10 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let sum: u32 = d[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * (10 - i as u32))
+        .sum();
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return false,
+        c => c,
+    };
+    check == u32::from(d[9]) && bounded_by_non_digit(text, m)
+}
+
+/// A US ITIN: nine digits starting with 9, group 50–65, 70–88, 90–92 or 94–99 (IRS).
+pub fn us_itin(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 9 || d[0] != 9 {
+        return false;
+    }
+    let group = d[3] * 10 + d[4];
+    matches!(group, 50..=65 | 70..=88 | 90..=92 | 94..=99) && bounded_by_non_digit(text, m)
+}
+
+/// A vehicle identification number with a correct check digit (position 9, ISO 3779 as North
+/// America requires it). VINs of makers that leave the check digit unused (some European
+/// ones) are not reported: without it 17 letters and digits are too common to call a VIN.
+pub fn vin(text: &[u8], m: Range<usize>) -> bool {
+    let v = &text[m];
+    if v.len() != 17 {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'H' => u32::from(c - b'A') + 1,
+            b'J'..=b'N' => u32::from(c - b'J') + 1,
+            b'P' => 7,
+            b'R' => 9,
+            b'S'..=b'Z' => u32::from(c - b'S') + 2,
+            _ => return None,
+        })
+    };
+    let mut sum = 0;
+    for (i, &c) in v.iter().enumerate() {
+        match value(c) {
+            Some(x) => sum += x * WEIGHTS[i],
+            None => return false,
+        }
+    }
+    // All digits is a number, not a VIN.
+    if v.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let check = match sum % 11 {
+        10 => b'X',
+        r => b'0' + r as u8,
+    };
+    v[8] == check
+}
+
+/// Decodes base64 (standard or URL-safe alphabet, padding optional); `None` when not base64.
+fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in input.iter().filter(|&&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// A JSON Web Token (RFC 7519, JWS compact form): the header decodes to a JSON object with
+/// an `alg` member (`none` for unsigned tokens).
+pub fn jwt(text: &[u8], m: Range<usize>) -> bool {
+    let token = &text[m];
+    let Some(header) = token.split(|&b| b == b'.').next().and_then(base64_decode) else {
+        return false;
+    };
+    let header = String::from_utf8_lossy(&header);
+    let trimmed = header.trim();
+    trimmed.starts_with('{') && trimmed.ends_with('}') && trimmed.contains("\"alg\"")
+}
+
+/// An HTTP Basic credentials header (RFC 7617): the token decodes to `user-id:password`.
+pub fn basic_auth(text: &[u8], m: Range<usize>) -> bool {
+    let header = &text[m];
+    let Some(token) = header.rsplit(|b| *b == b' ').next() else {
+        return false;
+    };
+    base64_decode(token).is_some_and(|creds| {
+        creds.contains(&b':') && std::str::from_utf8(&creds).is_ok_and(|s| !s.starts_with(':'))
+    })
+}
+
+/// Stripe keys from Stripe's own documentation, which Macie ignores.
+const STRIPE_DOC_KEYS: &[&str] = &[
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "pk_test_TYooMQauvdEDq54NiTphI7jx",
+];
+
+/// A Stripe key that is not one of Stripe's documented example keys.
+pub fn stripe_key(text: &[u8], m: Range<usize>) -> bool {
+    let key = &text[m];
+    !STRIPE_DOC_KEYS.iter().any(|k| k.as_bytes() == key)
+}
+
+#[cfg(test)]
+mod checksum_tests {
+    use super::*;
+
+    fn whole(v: &str) -> (Vec<u8>, Range<usize>) {
+        (v.as_bytes().to_vec(), 0..v.len())
+    }
+
+    #[test]
+    fn ibans_follow_mod_97_and_country_length() {
+        for ok in [
+            "DE50526018159083016613",
+            "DE50 5260 1815 9083 0166 13",
+            "GB48NWBK27601895559797",
+            "ES9054323194875749118625",
+            "IT66X4821993518190937865797",
+            "FR07186091390982BHB7EK3E719",
+        ] {
+            let (t, r) = whole(ok);
+            assert!(iban(&t, r), "{ok}");
+        }
+        for bad in [
+            "DE51526018159083016613",
+            "DE5052601815908301661",
+            "XX50526018159083016613",
+            "GB48NWBK2760189555979",
+        ] {
+            let (t, r) = whole(bad);
+            assert!(!iban(&t, r), "{bad}");
+        }
+    }
+
+    #[test]
+    fn national_numbers_check_digits() {
+        let check = |f: Validator, v: &str| {
+            let (t, r) = whole(v);
+            f(&t, r)
+        };
+        assert!(check(canada_sin, "565 632 122"));
+        assert!(!check(canada_sin, "565 632 123"));
+        assert!(!check(canada_sin, "046 454 286"), "0 is never assigned");
+        assert!(check(uk_nhs, "114 710 4972"));
+        assert!(!check(uk_nhs, "114 710 4973"));
+        assert!(!check(uk_nhs, "1111111111"));
+        assert!(check(us_itin, "912-78-1234"));
+        assert!(!check(us_itin, "912-93-1234"));
+        assert!(!check(us_itin, "812-78-1234"));
+        assert!(check(vin, "1M8GDM9AXKP042788"));
+        assert!(!check(vin, "1M8GDM9A1KP042788"));
+        assert!(!check(vin, "12345678901234567"));
+    }
+
+    #[test]
+    fn tokens_decode_to_what_they_claim() {
+        let check = |f: Validator, v: &str| {
+            let (t, r) = whole(v);
+            f(&t, r)
+        };
+        assert!(check(
+            jwt,
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.4Hb0mmbrWlVStTIWWj6CvqSWcZ3Rra8eL0TgmOqHX0c"
+        ));
+        assert!(!check(jwt, "eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxMjM0In0.sig"));
+        assert!(check(
+            basic_auth,
+            "Authorization: Basic dXNlcjpwYXNzd29yZA=="
+        ));
+        assert!(!check(basic_auth, "Authorization: Basic bm9jb2xvbg=="));
+        assert_eq!(base64_decode(b"aGk").unwrap(), b"hi");
+        assert!(base64_decode(b"a*b").is_none());
+    }
+}
