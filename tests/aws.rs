@@ -32,14 +32,29 @@ fn keys(s3: &S3Store, bucket: &str) -> Vec<String> {
     keys
 }
 
+/// `dragnet.toml` for the S3 store on the emulator, followed by `rest` (other sections).
+fn store_config(moto: &Moto, rest: &str) -> String {
+    format!(
+        "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n{rest}",
+        moto.endpoint
+    )
+}
+
+/// A one-time job spec over `bucket` with every managed identifier.
+fn spec_over(bucket: &str) -> String {
+    format!(
+        r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#
+    )
+}
+
 /// A config for the S3 store on the emulator with the walkthrough's custom identifiers, in
 /// `account`, followed by `rest` (the sections a test adds).
 fn s3_config(moto: &Moto, account: &str, rest: &str) -> String {
     format!(
-        "region = \"us-east-1\"\naccount_id = \"{}\"\nidentifiers = [\"{}\"]\n[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n{rest}",
+        "region = \"us-east-1\"\naccount_id = \"{}\"\nidentifiers = [\"{}\"]\n{}",
         account,
         repo().join("sample-data/custom-identifiers.json").display(),
-        moto.endpoint
+        store_config(moto, rest)
     )
 }
 
@@ -182,14 +197,7 @@ fn s3_errors_are_per_object_and_per_bucket() {
             | dragnet_store::StoreError::NoSuchBucket { .. })
     ));
     let work = tempfile::tempdir().unwrap();
-    std::fs::write(
-        work.path().join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
-            moto.endpoint
-        ),
-    )
-    .unwrap();
+    std::fs::write(work.path().join("dragnet.toml"), store_config(&moto, "")).unwrap();
     std::fs::write(
         work.path().join("job.json"),
         r#"{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["data-bucket","missing-bucket-y"]}]}}"#,
@@ -248,19 +256,8 @@ fn ssm_bucket_names_resolve_from_parameter_store() {
     });
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
-    std::fs::write(
-        dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
-            moto.endpoint
-        ),
-    )
-    .unwrap();
-    let spec = |param: &str| {
-        format!(
-            r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["ssm:{param}"]}}]}}}}"#
-        )
-    };
+    std::fs::write(dir.join("dragnet.toml"), store_config(&moto, "")).unwrap();
+    let spec = |param: &str| spec_over(&format!("ssm:{param}"));
     std::fs::write(
         dir.join("job.json"),
         spec("/macie_demo/patient_data_bucket"),
@@ -601,17 +598,10 @@ fn the_sqs_consumer_moves_what_finding_events_name_and_keeps_what_fails() {
     let dir = work.path();
     std::fs::write(
         dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[quarantine]\nbucket = \"{ISOLATION}\"\n",
-            moto.endpoint
-        ),
+        store_config(&moto, &format!("[quarantine]\nbucket = \"{ISOLATION}\"\n")),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("job.json"),
-        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{SOURCE}"]}}]}}}}"#),
-    )
-    .unwrap();
+    std::fs::write(dir.join("job.json"), spec_over(SOURCE)).unwrap();
     let o = dragnet_aws(
         dir,
         &["scan", "--job", "job.json", "--out", "out", "--no-events"],
@@ -696,11 +686,7 @@ fn two_objects(s3: &S3Store, dir: &std::path::Path, bucket: &str) {
         )
         .unwrap();
     }
-    std::fs::write(
-        dir.join("job.json"),
-        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
-    )
-    .unwrap();
+    std::fs::write(dir.join("job.json"), spec_over(bucket)).unwrap();
 }
 
 #[test]
@@ -716,14 +702,7 @@ fn access_denied_on_one_object_is_recorded_and_the_job_completes() {
             {"Effect":"Allow","Action":"s3:*","Resource":"*"},
             {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::hr-exports/restricted/*"}]}"#,
     );
-    std::fs::write(
-        dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
-            moto.endpoint
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.join("dragnet.toml"), store_config(&moto, "")).unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
         .args(["scan", "--job", "job.json", "--out", "out", "--no-events"])
         .current_dir(dir)
@@ -957,17 +936,13 @@ fn findings_carry_bucket_security_and_versioned_objects_leave_no_readable_versio
     let dir = work.path();
     std::fs::write(
         dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\nmax_attempts = 4\nconnect_timeout_secs = 5\nread_timeout_secs = 30\n",
-            moto.endpoint
+        store_config(
+            &moto,
+            "max_attempts = 4\nconnect_timeout_secs = 5\nread_timeout_secs = 30\n",
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("job.json"),
-        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
-    )
-    .unwrap();
+    std::fs::write(dir.join("job.json"), spec_over(bucket)).unwrap();
     let o = dragnet_aws(
         dir,
         &["scan", "--job", "job.json", "--out", "out", "--no-events"],
@@ -1336,10 +1311,7 @@ fn machine(moto: &Moto, name: &str, root: &std::path::Path) -> std::path::PathBu
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n[state]\npath = \"local/state.db\"\nshared = \"s3://dragnet-state/prod\"\nlease_wait_secs = 0\n",
-            moto.endpoint
-        ),
+        store_config(moto, "[state]\npath = \"local/state.db\"\nshared = \"s3://dragnet-state/prod\"\nlease_wait_secs = 0\n"),
     )
     .unwrap();
     dir
@@ -1455,19 +1427,8 @@ fn kubernetes_indexes_and_distributed_map_batches_scan_what_one_run_scans() {
     }
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
-    std::fs::write(
-        dir.join("dragnet.toml"),
-        format!(
-            "[store]\nkind = \"s3\"\nendpoint_url = \"{}\"\nforce_path_style = true\n",
-            moto.endpoint
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("job.json"),
-        format!(r#"{{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{{"bucketDefinitions":[{{"accountId":"111222333444","buckets":["{bucket}"]}}]}}}}"#),
-    )
-    .unwrap();
+    std::fs::write(dir.join("dragnet.toml"), store_config(&moto, "")).unwrap();
+    std::fs::write(dir.join("job.json"), spec_over(bucket)).unwrap();
     // `extra` starts with the subcommand.
     let scan = |extra: &[&str], env: &[(&str, String)]| {
         let mut args = vec![extra[0], "--job", "job.json", "--no-events"];

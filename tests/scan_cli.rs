@@ -9,6 +9,16 @@ use common::*;
 
 const SPEC: &str = r#"{"jobType":"ONE_TIME","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["data-bucket"]}]}}"#;
 
+/// The managed detection types of a finding's first sensitive-data category.
+fn detection_types(finding: &serde_json::Value) -> Vec<&str> {
+    finding["classificationDetails"]["result"]["sensitiveData"][0]["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["type"].as_str().unwrap())
+        .collect()
+}
+
 fn setup(files: &[(&str, &str)]) -> tempfile::TempDir {
     let work = workdir();
     let bucket = work.path().join("buckets/data-bucket");
@@ -34,14 +44,8 @@ fn scan_writes_findings_results_and_job() {
     assert_eq!(summary["findings"], 1);
     let f = &jsonl(&work.path().join("out/findings.jsonl"))[0];
     assert_eq!(f["type"], "SensitiveData:S3Object/Personal");
-    let types: Vec<&str> = f["classificationDetails"]["result"]["sensitiveData"][0]["detections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        types,
+        detection_types(f),
         vec!["EMAIL_ADDRESS", "NAME", "USA_SOCIAL_SECURITY_NUMBER"]
     );
     assert!(work.path().join("out/job.json").is_file());
@@ -475,15 +479,8 @@ fn leaked_keys_and_tokens_in_logs_are_high_credentials_findings() {
     assert_eq!(log["severity"]["description"], "High");
     let csv = of("payouts.csv");
     assert_eq!(csv["type"], "SensitiveData:S3Object/Financial");
-    let detections = &csv["classificationDetails"]["result"]["sensitiveData"][0]["detections"];
-    let types: Vec<&str> = detections
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        types,
+        detection_types(csv),
         vec!["GERMANY_BANK_ACCOUNT_NUMBER", "UK_BANK_ACCOUNT_NUMBER"]
     );
     // Nothing raw on the terminal.

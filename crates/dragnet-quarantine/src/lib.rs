@@ -464,19 +464,7 @@ pub fn quarantine(
         severity: request.severity.clone(),
         purged_versions: Vec::new(),
     };
-    let text = serde_json::to_vec_pretty(&record).expect("serializable");
-    let record_attrs = ObjectAttributes {
-        content_type: Some("application/json".into()),
-        ..Default::default()
-    };
-    store
-        .put(
-            &iso.bucket,
-            &iso.record_key(&request.finding_id),
-            &mut &text[..],
-            &record_attrs,
-        )
-        .map_err(step("writing the quarantine record"))?;
+    write_record(store, iso, &record).map_err(step("writing the quarantine record"))?;
     let mut record = record;
     match &source.version_id {
         Some(version) => {
@@ -498,17 +486,9 @@ pub fn quarantine(
                 record.purged_versions.push(old);
             }
             if !record.purged_versions.is_empty() {
-                let text = serde_json::to_vec_pretty(&record).expect("serializable");
-                store
-                    .put(
-                        &iso.bucket,
-                        &iso.record_key(&request.finding_id),
-                        &mut &text[..],
-                        &record_attrs,
-                    )
-                    .map_err(step(
-                        "recording the purged versions (the original is moved)",
-                    ))?;
+                write_record(store, iso, &record).map_err(step(
+                    "recording the purged versions (the original is moved)",
+                ))?;
             }
         }
         None => store
@@ -547,6 +527,27 @@ fn with_quarantine_tags(
         }
     }
     copy
+}
+
+/// Writes (or rewrites) the record of a move in the isolation bucket.
+fn write_record(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+    record: &QuarantineRecord,
+) -> Result<(), StoreError> {
+    let text = serde_json::to_vec_pretty(record).expect("serializable");
+    let attributes = ObjectAttributes {
+        content_type: Some("application/json".into()),
+        ..Default::default()
+    };
+    store
+        .put(
+            &iso.bucket,
+            &iso.record_key(&record.finding_id),
+            &mut &text[..],
+            &attributes,
+        )
+        .map(|_| ())
 }
 
 /// The record of a finished move of this finding whose copy still verifies, if any.
