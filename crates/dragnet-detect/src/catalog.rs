@@ -137,7 +137,8 @@ macro_rules! iban_identifier {
 
 /// A private key's PEM-style armour line (no keyword needed; the key's body follows on the
 /// next lines, which a line-by-line reader sees as other units, so the header is what is
-/// reported).
+/// reported). The patterns are literals, which cost next to nothing in the shared
+/// multi-pattern pass, so they are not gated on a byte (`-` is in every date and UUID).
 macro_rules! key_block_identifier {
     ($id:literal, $regex:literal, $cloudwatch:expr, [$($ex:literal),+], [$($neg:literal),+]) => {
         ManagedIdentifier {
@@ -149,7 +150,7 @@ macro_rules! key_block_identifier {
             patterns: &[PatternDef {
                 regex: $regex,
                 kind: PatternKind::Always,
-                requires: Some(b'-'),
+                requires: None,
             }],
             validator: None,
             priority: 96,
@@ -797,7 +798,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\bPuTTY-User-Key-File-[23]: [a-z0-9-]+",
             kind: PatternKind::Always,
-            requires: Some(b':'),
+            requires: None,
         }],
         validator: None,
         priority: 96,
@@ -822,7 +823,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\beyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
             kind: PatternKind::Always,
-            requires: Some(b'.'),
+            requires: None,
         }],
         validator: Some(validators::jwt),
         priority: 94,
@@ -847,7 +848,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"(?i:\b(?:proxy-)?authorization)[ \t]*:[ \t]*(?i:basic)[ \t]+[A-Za-z0-9+/]{4,}={0,2}",
             kind: PatternKind::Always,
-            requires: Some(b':'),
+            requires: None,
         }],
         validator: Some(validators::basic_auth),
         priority: 94,
@@ -872,7 +873,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{24,99}\b",
             kind: PatternKind::Always,
-            requires: Some(b'_'),
+            requires: None,
         }],
         validator: Some(validators::stripe_key),
         priority: 94,
@@ -897,7 +898,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b",
             kind: PatternKind::Always,
-            requires: Some(b'_'),
+            requires: None,
         }],
         validator: None,
         priority: 94,
@@ -922,7 +923,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         patterns: &[PatternDef {
             regex: r"\bxox[abposr]-[0-9]{8,13}-[0-9A-Za-z-]{8,}\b",
             kind: PatternKind::Always,
-            requires: Some(b'-'),
+            requires: None,
         }],
         validator: None,
         priority: 94,
