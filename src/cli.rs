@@ -173,6 +173,8 @@ pub enum IdentifiersCommand {
     },
     /// Try a custom identifier on a sample text, like Macie's TestCustomDataIdentifier.
     Test(TestArgs),
+    /// Run every managed identifier's positive and negative examples; exit 1 if any fails.
+    Check,
 }
 
 /// `dragnet identifiers test`.

@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),
+        Command::Identifiers(IdentifiersCommand::Check) => identifiers_check(),
         Command::SampleData(args) => sample_data(args),
     }
 }
@@ -355,6 +356,40 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
     let mut out = io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &result).map_err(anyhow::Error::from)?;
     writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `identifiers check`: one line per identifier, then the failures; exit 1 on any.
+fn identifiers_check() -> Result<ExitCode, Exit> {
+    let checks = dragnet_detect::check_catalog();
+    let mut out = io::stdout().lock();
+    let width = checks.iter().map(|c| c.id.len()).max().unwrap_or(2);
+    let mut failed = 0;
+    for c in &checks {
+        let verdict = if c.failures.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        writeln!(out, "{:<width$} {verdict:<6} {} examples", c.id, c.examples)
+            .map_err(anyhow::Error::from)?;
+        for f in &c.failures {
+            failed += 1;
+            writeln!(out, "  {}", f.problem).map_err(anyhow::Error::from)?;
+        }
+    }
+    if failed > 0 {
+        return Err(Exit::failed(anyhow::anyhow!(
+            "{failed} example(s) of the managed identifiers misbehave"
+        )));
+    }
+    writeln!(
+        out,
+        "{} identifiers, {} examples, all as expected",
+        checks.len(),
+        checks.iter().map(|c| c.examples).sum::<usize>()
+    )
+    .map_err(anyhow::Error::from)?;
     Ok(ExitCode::SUCCESS)
 }
 

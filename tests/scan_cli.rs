@@ -487,3 +487,20 @@ fn leaked_keys_and_tokens_in_logs_are_high_credentials_findings() {
     let printed = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
     assert!(!printed.contains("YWRtaW46czNjcjN0") && !printed.contains("DE56787789328792174218"));
 }
+
+#[test]
+fn identifiers_check_runs_every_example() {
+    let work = tempfile::tempdir().unwrap();
+    let o = dragnet(work.path(), &["identifiers", "check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("PKCS ") && l.contains(" ok ")));
+    let last = lines.last().unwrap();
+    assert!(
+        last.ends_with("examples, all as expected") && !text.contains("FAILED"),
+        "{text}"
+    );
+}

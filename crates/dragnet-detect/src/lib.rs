@@ -8,6 +8,7 @@
 
 pub mod allow;
 pub mod catalog;
+pub mod check;
 pub mod dialect;
 pub mod engine;
 pub mod judge;
@@ -18,6 +19,7 @@ pub mod validators;
 
 pub use allow::{AllowMatcher, AllowSource};
 pub use catalog::{ManagedIdentifier, MANAGED};
+pub use check::{check_catalog, IdentifierCheck};
 pub use engine::{Engine, EngineError, Hit, IdentifierInfo, IdentifierKind, Qualification};
 pub use judge::{
     Judgement, Location, ObjectDetections, Place, FINDING_LOCATION_CAP, RESULT_LOCATION_CAP,
