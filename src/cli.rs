@@ -119,6 +119,10 @@ pub struct ScanArgs {
     /// Scan only the objects of this batch instead of listing the buckets (see scan-batch).
     #[arg(skip)]
     pub batch: Option<PathBuf>,
+    /// Plan from an S3 Inventory report (`s3://bucket/.../manifest.json`, CSV format, in
+    /// the configured store) instead of listing its source bucket.
+    #[arg(long, value_name = "MANIFEST_URI")]
+    pub inventory: Option<String>,
     /// Job name when the spec has none (default: the spec's file name).
     #[arg(long)]
     pub name: Option<String>,

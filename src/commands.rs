@@ -97,6 +97,63 @@ fn parse_shard(value: &str, var: impl Fn(&str) -> Option<String>) -> anyhow::Res
     }
 }
 
+/// Whether `bucket` is one the spec names (or the spec picks buckets by criteria).
+fn spec_names_bucket(spec: &dragnet_model::JobSpec, bucket: &str) -> bool {
+    spec.s3_job_definition.bucket_criteria.is_some()
+        || spec
+            .s3_job_definition
+            .bucket_definitions
+            .iter()
+            .flatten()
+            .any(|d| d.buckets.iter().any(|b| b == bucket))
+}
+
+/// The objects an S3 Inventory report lists, as the listing of its source bucket.
+fn inventory_listing(
+    uri: &str,
+    store: &dyn ObjectStore,
+    spec: &dragnet_model::JobSpec,
+) -> Result<Listing> {
+    let (bucket, key) = uri
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .with_context(|| format!("--inventory {uri:?}: expected s3://bucket/path/manifest.json"))?;
+    let read = |bucket: &str, key: &str| -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        store
+            .get(bucket, key)
+            .and_then(|mut body| {
+                body.read_to_end(&mut bytes)
+                    .map_err(|e| dragnet_store::StoreError::Io {
+                        context: format!("reading s3://{bucket}/{key}"),
+                        source: e,
+                    })
+            })
+            .with_context(|| format!("reading the S3 Inventory file s3://{bucket}/{key}"))?;
+        Ok(bytes)
+    };
+    let manifest =
+        dragnet_job::inventory::parse_manifest(&String::from_utf8_lossy(&read(bucket, key)?))
+            .with_context(|| format!("s3://{bucket}/{key}"))?;
+    if !spec_names_bucket(spec, &manifest.source_bucket) {
+        anyhow::bail!(
+            "s3://{bucket}/{key} lists bucket {:?}, which is not one of the job spec's buckets",
+            manifest.source_bucket
+        );
+    }
+    let mut objects = Vec::new();
+    for file in &manifest.files {
+        let data = read(&manifest.destination_bucket, file)?;
+        objects.extend(dragnet_job::inventory::read_data_file(
+            &manifest,
+            file,
+            &data[..],
+        )?);
+    }
+    tracing::info!(bucket = %manifest.source_bucket, objects = objects.len(), "planning from an S3 Inventory report");
+    Ok(Listing::from([(manifest.source_bucket, objects)]))
+}
+
 /// The batch of `scan-batch` as a listing, checked against the spec's buckets.
 fn batch_listing(path: &Path, spec: &dragnet_model::JobSpec) -> Result<Listing> {
     let text = if path.as_os_str() == "-" {
@@ -109,13 +166,7 @@ fn batch_listing(path: &Path, spec: &dragnet_model::JobSpec) -> Result<Listing> 
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
     };
     let batch = dragnet_job::parse_batch(&text).with_context(|| format!("{}", path.display()))?;
-    let named = spec
-        .s3_job_definition
-        .bucket_definitions
-        .iter()
-        .flatten()
-        .any(|d| d.buckets.contains(&batch.bucket));
-    if !named && spec.s3_job_definition.bucket_criteria.is_none() {
+    if !spec_names_bucket(spec, &batch.bucket) {
         anyhow::bail!(
             "{}: $.BatchInput.Bucket {:?} is not one of the job spec's buckets",
             path.display(),
@@ -152,11 +203,14 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
         .as_deref()
         .map(|s| parse_shard(s, |name| std::env::var(name).ok()))
         .transpose()?;
-    let listing = args
-        .batch
-        .as_deref()
-        .map(|path| batch_listing(path, &spec))
-        .transpose()?;
+    let listing = match (&args.batch, &args.inventory) {
+        (Some(_), Some(_)) => {
+            return Err(anyhow::anyhow!("a batch and --inventory cannot be combined").into())
+        }
+        (Some(path), None) => Some(batch_listing(path, &spec)?),
+        (None, Some(uri)) => Some(inventory_listing(uri, store.as_ref(), &spec)?),
+        (None, None) => None,
+    };
     let threads = args.threads.or(config.threads).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

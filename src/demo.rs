@@ -110,6 +110,7 @@ pub fn run(workdir: &Path) -> Result<ExitCode, Exit> {
             out: workdir.join(out_dir),
             shard: None,
             batch: None,
+            inventory: None,
             name: Some(name.to_string()),
             threads: None,
             no_events: false,

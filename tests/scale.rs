@@ -183,3 +183,125 @@ fn merge_refuses_incomplete_or_mixed_outputs() {
     let o = dragnet(dir, &["scan", "--job", "job.json", "--shard", "auto/3"]);
     expect_failure(&o, 2, "JOB_COMPLETION_INDEX");
 }
+
+/// An S3 Inventory report (manifest + one gzip CSV data file) in the `inventory` bucket that
+/// lists `keys` of `data-bucket`; returns the manifest's URI.
+fn inventory(dir: &Path, keys: &[&str]) -> String {
+    let root = dir.join("buckets/inventory/data-bucket/daily/2026-11-22T01-00Z");
+    fs::create_dir_all(root.join("files")).unwrap();
+    let mut csv = String::new();
+    for key in keys {
+        let path = dir.join("buckets/data-bucket").join(key);
+        let size = fs::metadata(&path).unwrap().len();
+        let encoded = key.replace(' ', "%20");
+        csv.push_str(&format!(
+            "\"data-bucket\",\"{encoded}\",\"{size}\",\"2026-11-21T10:00:00.000Z\",\"STANDARD\"\n"
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, csv.as_bytes()).unwrap();
+    fs::write(root.join("files/part-0.csv.gz"), gz.finish().unwrap()).unwrap();
+    let manifest = serde_json::json!({
+        "sourceBucket": "data-bucket",
+        "destinationBucket": "arn:aws:s3:::inventory",
+        "version": "2016-11-30",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, LastModifiedDate, StorageClass",
+        "files": [{"key": "data-bucket/daily/2026-11-22T01-00Z/files/part-0.csv.gz", "size": 1, "MD5checksum": "x"}],
+    });
+    fs::write(root.join("manifest.json"), manifest.to_string()).unwrap();
+    "s3://inventory/data-bucket/daily/2026-11-22T01-00Z/manifest.json".into()
+}
+
+#[test]
+fn an_s3_inventory_report_replaces_the_listing() {
+    let work = lake();
+    let dir = work.path();
+    fs::write(
+        dir.join("buckets/data-bucket/exports/late arrival.csv"),
+        "id,ssn\n1,536-22-1999\n",
+    )
+    .unwrap();
+    // The report lists 5 objects of the 43 (one with a space in its key); the others, and
+    // anything that arrived after the report, are not looked at.
+    let listed = [
+        "exports/00.csv",
+        "exports/01.csv",
+        "exports/02.csv",
+        "exports/late arrival.csv",
+        "logo.png",
+    ];
+    let uri = inventory(dir, &listed);
+    let o = dragnet(
+        dir,
+        &[
+            "scan",
+            "--job",
+            "job.json",
+            "--out",
+            "inv",
+            "--inventory",
+            &uri,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout_json(&o);
+    assert_eq!(summary["runStatistics"]["objectsListed"], 5);
+    let mut keys = result_keys(&dir.join("inv"));
+    keys.sort();
+    assert_eq!(
+        keys,
+        listed.iter().map(|k| k.to_string()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        summary["findings"], 3,
+        "00, 02 and the late arrival hold SSNs"
+    );
+
+    // Shards plan from the same report and merge into the same result.
+    let mut outs = Vec::new();
+    for i in 0..3 {
+        let out = format!("inv-{i}");
+        let shard = format!("{i}/3");
+        let o = dragnet(
+            dir,
+            &[
+                "scan",
+                "--job",
+                "job.json",
+                "--out",
+                &out,
+                "--inventory",
+                &uri,
+                "--shard",
+                &shard,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        outs.push(out);
+    }
+    let mut args = vec!["jobs", "merge", "--out", "inv-merged"];
+    args.extend(outs.iter().map(String::as_str));
+    assert!(dragnet(dir, &args).status.success());
+    assert_eq!(
+        comparable(&dir.join("inv-merged")),
+        comparable(&dir.join("inv"))
+    );
+
+    // A report of another bucket, or one in Parquet, is refused with the reason.
+    let manifest = dir.join("buckets/inventory/data-bucket/daily/2026-11-22T01-00Z/manifest.json");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, text.replace("\"CSV\"", "\"Parquet\"")).unwrap();
+    let o = dragnet(dir, &["scan", "--job", "job.json", "--inventory", &uri]);
+    expect_failure(&o, 2, "output format to CSV");
+    fs::write(
+        &manifest,
+        text.replace(
+            "\"sourceBucket\":\"data-bucket\"",
+            "\"sourceBucket\":\"elsewhere\"",
+        ),
+    )
+    .unwrap();
+    let o = dragnet(dir, &["scan", "--job", "job.json", "--inventory", &uri]);
+    expect_failure(&o, 2, "not one of the job spec's buckets");
+}

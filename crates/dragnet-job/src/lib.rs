@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod inventory;
 pub mod merge;
 pub mod plan;
 pub mod report;
