@@ -96,6 +96,12 @@ impl Jobs {
         let Some(session) = &self.shared else {
             return Ok(());
         };
+        if session.lease.is_none() {
+            return Err(Exit::failed(anyhow::anyhow!(
+                "the job store was opened for reading; its changes cannot be saved to {}",
+                session.state.location()
+            )));
+        }
         if let Some(reason) = session
             .lost
             .lock()
