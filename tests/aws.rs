@@ -264,14 +264,11 @@ fn ssm_bucket_names_resolve_from_parameter_store() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
-        cmd.args(args)
-            .current_dir(dir)
-            .env("AWS_ENDPOINT_URL_SSM", &moto.endpoint);
-        for (k, v) in AWS_TEST_ENV {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
+        dragnet_aws_env(
+            dir,
+            args,
+            &[("AWS_ENDPOINT_URL_SSM", moto.endpoint.as_str())],
+        )
     };
     let o = run(&["scan", "--job", "job.json", "--out", "out", "--no-events"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -632,14 +629,11 @@ fn the_sqs_consumer_moves_what_finding_events_name_and_keeps_what_fails() {
         (sqs, url)
     });
     let consume = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
-        cmd.args(["quarantine", "--queue-url", &url, "--once"])
-            .current_dir(dir)
-            .env("AWS_ENDPOINT_URL_SQS", &moto.endpoint);
-        for (k, v) in AWS_TEST_ENV {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
+        dragnet_aws_env(
+            dir,
+            &["quarantine", "--queue-url", &url, "--once"],
+            &[("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str())],
+        )
     };
     let o = consume();
     expect_failure(&o, 1, "1 message(s) could not be handled");
@@ -703,14 +697,14 @@ fn access_denied_on_one_object_is_recorded_and_the_job_completes() {
             {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::hr-exports/restricted/*"}]}"#,
     );
     std::fs::write(dir.join("dragnet.toml"), store_config(&moto, "")).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
-        .args(["scan", "--job", "job.json", "--out", "out", "--no-events"])
-        .current_dir(dir)
-        .envs(AWS_TEST_ENV.iter().copied())
-        .env("AWS_ACCESS_KEY_ID", &key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &secret)
-        .output()
-        .unwrap();
+    let o = dragnet_aws_env(
+        dir,
+        &["scan", "--job", "job.json", "--out", "out", "--no-events"],
+        &[
+            ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let summary = stdout_json(&o);
     assert_eq!(summary["runStatistics"]["objectsListed"], 2);
@@ -1214,12 +1208,11 @@ fn the_walkthrough_runs_end_to_end_against_the_emulator() {
         ),
     )
     .unwrap();
-    let mut scan = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"));
-    scan.args(["scan", "--job", "one-time.json", "--out", "out"])
-        .current_dir(dir)
-        .envs(AWS_TEST_ENV.iter().copied())
-        .env("AWS_ENDPOINT_URL_SSM", &moto.endpoint);
-    let o = scan.output().unwrap();
+    let o = dragnet_aws_env(
+        dir,
+        &["scan", "--job", "one-time.json", "--out", "out"],
+        &[("AWS_ENDPOINT_URL_SSM", moto.endpoint.as_str())],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout_json(&o)["findings"], 4);
     let findings = jsonl(&dir.join("out/findings.jsonl"));
@@ -1433,13 +1426,8 @@ fn kubernetes_indexes_and_distributed_map_batches_scan_what_one_run_scans() {
     let scan = |extra: &[&str], env: &[(&str, String)]| {
         let mut args = vec![extra[0], "--job", "job.json", "--no-events"];
         args.extend_from_slice(&extra[1..]);
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dragnet"))
-            .args(&args)
-            .current_dir(dir)
-            .envs(AWS_TEST_ENV.iter().copied())
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .output()
-            .unwrap();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let o = dragnet_aws_env(dir, &args, &env);
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
     };
     let merge = |out: &str, parts: &[String]| {

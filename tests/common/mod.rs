@@ -256,10 +256,18 @@ pub const AWS_TEST_ENV: &[(&str, &str)] = &[
 
 /// Runs `dragnet` with the emulator environment.
 pub fn dragnet_aws(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dragnet"));
-    cmd.args(args).current_dir(dir).env_remove("DRAGNET_LOG");
-    for (k, v) in AWS_TEST_ENV {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the dragnet binary runs")
+    dragnet_aws_env(dir, args, &[])
+}
+
+/// Runs `dragnet` with the emulator environment plus `extra` variables (service endpoints,
+/// another identity's credentials, a worker index), which win over the defaults.
+pub fn dragnet_aws_env(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dragnet"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DRAGNET_LOG")
+        .envs(AWS_TEST_ENV.iter().copied())
+        .envs(extra.iter().copied())
+        .output()
+        .expect("the dragnet binary runs")
 }
