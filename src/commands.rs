@@ -97,17 +97,6 @@ fn parse_shard(value: &str, var: impl Fn(&str) -> Option<String>) -> anyhow::Res
     }
 }
 
-/// Whether `bucket` is one the spec names (or the spec picks buckets by criteria).
-fn spec_names_bucket(spec: &dragnet_model::JobSpec, bucket: &str) -> bool {
-    spec.s3_job_definition.bucket_criteria.is_some()
-        || spec
-            .s3_job_definition
-            .bucket_definitions
-            .iter()
-            .flatten()
-            .any(|d| d.buckets.iter().any(|b| b == bucket))
-}
-
 /// The objects an S3 Inventory report lists, as the listing of its source bucket.
 fn inventory_listing(
     uri: &str,
@@ -135,7 +124,7 @@ fn inventory_listing(
     let manifest =
         dragnet_job::inventory::parse_manifest(&String::from_utf8_lossy(&read(bucket, key)?))
             .with_context(|| format!("s3://{bucket}/{key}"))?;
-    if !spec_names_bucket(spec, &manifest.source_bucket) {
+    if !dragnet_job::job_covers_bucket(spec, &manifest.source_bucket) {
         anyhow::bail!(
             "s3://{bucket}/{key} lists bucket {:?}, which is not one of the job spec's buckets",
             manifest.source_bucket
@@ -166,7 +155,7 @@ fn batch_listing(path: &Path, spec: &dragnet_model::JobSpec) -> Result<Listing> 
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
     };
     let batch = dragnet_job::parse_batch(&text).with_context(|| format!("{}", path.display()))?;
-    if !spec_names_bucket(spec, &batch.bucket) {
+    if !dragnet_job::job_covers_bucket(spec, &batch.bucket) {
         anyhow::bail!(
             "{}: $.BatchInput.Bucket {:?} is not one of the job spec's buckets",
             path.display(),
@@ -196,7 +185,7 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
     let mut allow_files = config.allow_lists.clone();
     allow_files.extend(args.allow_lists.iter().cloned());
     let allow = load::allow_lists(&allow_files, store.as_ref())?;
-    let engine = load::job_engine(&spec, &custom, &allow)
+    let engine = dragnet_job::job_engine(&spec, &custom, &allow)
         .with_context(|| format!("job spec {}", args.job.display()))?;
     let shard = args
         .shard

@@ -137,7 +137,7 @@ pub struct ResultsConfig {
 impl ResultsConfig {
     /// `location` as (bucket, prefix).
     pub fn bucket_and_prefix(&self) -> Option<(String, String)> {
-        s3_location(self.location.as_deref()?)
+        dragnet_store::parse_s3_location(self.location.as_deref()?)
     }
 }
 
@@ -159,17 +159,8 @@ pub struct StateConfig {
 impl StateConfig {
     /// `shared` as (bucket, prefix).
     pub fn shared_location(&self) -> Option<(String, String)> {
-        s3_location(self.shared.as_deref()?)
+        dragnet_store::parse_s3_location(self.shared.as_deref()?)
     }
-}
-
-/// `s3://bucket/prefix` as (bucket, prefix without surrounding slashes), when the bucket name
-/// is valid.
-fn s3_location(uri: &str) -> Option<(String, String)> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    dragnet_store::validate_bucket_name(bucket).ok()?;
-    Some((bucket.to_string(), prefix.trim_matches('/').to_string()))
 }
 
 /// `[sampling]`.
@@ -388,7 +379,10 @@ impl Config {
             ("state.shared", &self.state.shared),
             ("results.location", &self.results.location),
         ] {
-            if let Some(uri) = value.as_deref().filter(|u| s3_location(u).is_none()) {
+            if let Some(uri) = value
+                .as_deref()
+                .filter(|u| dragnet_store::parse_s3_location(u).is_none())
+            {
                 bail!(
                     "config file {}: {name} = {uri:?} is not an s3://bucket/prefix location",
                     path.display()

@@ -76,7 +76,7 @@ pub fn run(cmd: JobsCommand) -> Result<ExitCode, Exit> {
             let dir = crate::store::open(&config)?;
             let custom = load::custom_identifiers(&config.identifiers)?;
             let allow = load::allow_lists(&config.allow_lists, dir.as_ref())?;
-            load::job_engine(&spec_doc, &custom, &allow)
+            dragnet_job::job_engine(&spec_doc, &custom, &allow)
                 .with_context(|| format!("job spec {}", spec.display()))?;
             let now = Timestamp::now();
             let token = spec_doc.client_token.clone().unwrap_or_else(|| {
@@ -293,9 +293,9 @@ pub fn execute(
     let mut allow_files = config.allow_lists.clone();
     allow_files.extend(allow_lists.iter().cloned());
     let allow = load::allow_lists(&allow_files, objects.as_ref())?;
-    let engine = load::job_engine(&job.spec, &custom, &allow)
+    let engine = dragnet_job::job_engine(&job.spec, &custom, &allow)
         .with_context(|| format!("job {}", job.job_id))?;
-    let fingerprint = load::ruleset_fingerprint(&job.spec, &custom, &allow)?;
+    let fingerprint = dragnet_job::ruleset_fingerprint(&job.spec, &custom, &allow)?;
     let bus = if no_events {
         None
     } else {

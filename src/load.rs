@@ -1,11 +1,10 @@
 //! Loading what a command needs from files, with errors that name the file and the field.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use dragnet_detect::{select_managed, AllowMatcher, AllowSource, Engine, ManagedIdentifier};
+use dragnet_detect::{select_managed, AllowSource, ManagedIdentifier};
 use dragnet_model::identifiers::{parse_allow_lists, parse_custom_identifiers};
 use dragnet_model::{AllowList, CustomDataIdentifier, JobSpec};
 use dragnet_store::ObjectStore;
@@ -94,90 +93,15 @@ pub fn allow_lists(
                     list.id
                 );
             }
-            let c = &list.criteria;
-            let source = if let Some(pattern) = &c.regex {
-                AllowSource::Regex {
-                    id: list.id.clone(),
-                    pattern: pattern.clone(),
-                }
-            } else if let Some(words_file) = &c.words_file {
+            let source = dragnet_job::engine::allow_source(&list, store, |words_file| {
                 let p = path.parent().unwrap_or(Path::new(".")).join(words_file);
-                let text = read_text(&p, &format!("words file of allow list {:?}", list.id))?;
-                AllowSource::Words {
-                    id: list.id.clone(),
-                    words: text.lines().map(str::to_string).collect(),
-                }
-            } else if let Some(s3) = &c.s3_words_list {
-                let mut body = store
-                    .get(&s3.bucket_name, &s3.object_key)
-                    .with_context(|| {
-                        format!("allow list {:?}: reading its S3 word list", list.id)
-                    })?;
-                let mut text = String::new();
-                (&mut body)
-                    .take(35_000_000)
-                    .read_to_string(&mut text)
-                    .with_context(|| {
-                        format!(
-                            "allow list {:?}: s3://{}/{} is not UTF-8 text",
-                            list.id, s3.bucket_name, s3.object_key
-                        )
-                    })?;
-                AllowSource::Words {
-                    id: list.id.clone(),
-                    words: text.lines().map(str::to_string).collect(),
-                }
-            } else {
-                unreachable!("validated: exactly one criterion")
-            };
+                read_text(&p, &format!("words file of allow list {:?}", list.id))
+                    .map_err(|e| format!("{e:#}"))
+            })?;
             out.push((list, source));
         }
     }
     Ok(out)
-}
-
-/// The engine a job runs: its managed selection, the custom identifiers and allow lists it
-/// names (unknown ids are an error that lists them).
-pub fn job_engine(
-    spec: &JobSpec,
-    custom: &[CustomDataIdentifier],
-    allow: &[(AllowList, AllowSource)],
-) -> Result<Engine> {
-    let managed = select_managed(
-        spec.selector(),
-        spec.managed_data_identifier_ids.as_deref().unwrap_or(&[]),
-    )?;
-    let wanted = named(&spec.custom_data_identifier_ids);
-    let unknown = unknown_ids(&wanted, |id| custom.iter().any(|c| c.id == id));
-    if !unknown.is_empty() {
-        bail!(
-            "customDataIdentifierIds: unknown custom data identifier id(s): {}; load the file that defines them with --identifiers or the config's `identifiers`",
-            unknown.join(", ")
-        );
-    }
-    let selected: Vec<CustomDataIdentifier> = custom
-        .iter()
-        .filter(|c| wanted.contains(c.id.as_str()))
-        .cloned()
-        .collect();
-    let wanted_allow = named(&spec.allow_list_ids);
-    let unknown = unknown_ids(&wanted_allow, |id| allow.iter().any(|(l, _)| l.id == id));
-    if !unknown.is_empty() {
-        bail!(
-            "allowListIds: unknown allow list id(s): {}; load the file that defines them with --allow-list or the config's `allow_lists`",
-            unknown.join(", ")
-        );
-    }
-    let sources: Vec<AllowSource> = allow
-        .iter()
-        .filter(|(l, _)| wanted_allow.contains(l.id.as_str()))
-        .map(|(_, s)| s.clone())
-        .collect();
-    Ok(Engine::new(
-        &managed,
-        &selected,
-        AllowMatcher::new(&sources)?,
-    )?)
 }
 
 /// The managed identifiers a `--managed` option names: `ALL`, `RECOMMENDED`, `NONE`, or a
@@ -198,47 +122,4 @@ pub fn managed_option(value: &str) -> Result<Vec<&'static ManagedIdentifier>> {
         ),
     };
     select_managed(selector, &ids).map_err(|e| anyhow::anyhow!("--managed: {e}"))
-}
-
-/// The ids a job spec lists (custom identifiers or allow lists).
-fn named(ids: &Option<Vec<String>>) -> BTreeSet<&str> {
-    ids.iter().flatten().map(String::as_str).collect()
-}
-
-/// The ids a job names that no loaded file defines.
-fn unknown_ids<'a>(wanted: &BTreeSet<&'a str>, defined: impl Fn(&str) -> bool) -> Vec<&'a str> {
-    wanted.iter().copied().filter(|id| !defined(id)).collect()
-}
-
-/// A fingerprint of what a job detects with: the managed identifiers its selector picks from
-/// this build's catalog, the definitions of its custom identifiers, and its allow lists (their
-/// words included). When it changes, a scheduled job analyses unchanged objects again.
-pub fn ruleset_fingerprint(
-    spec: &JobSpec,
-    custom: &[CustomDataIdentifier],
-    allow: &[(AllowList, AllowSource)],
-) -> Result<String> {
-    let managed: Vec<&str> = select_managed(
-        spec.selector(),
-        spec.managed_data_identifier_ids.as_deref().unwrap_or(&[]),
-    )?
-    .iter()
-    .map(|m| m.id)
-    .collect();
-    let wanted = named(&spec.custom_data_identifier_ids);
-    let custom: Vec<&CustomDataIdentifier> = custom
-        .iter()
-        .filter(|c| wanted.contains(c.id.as_str()))
-        .collect();
-    let wanted_allow = named(&spec.allow_list_ids);
-    let allow: Vec<String> = allow
-        .iter()
-        .filter(|(l, _)| wanted_allow.contains(l.id.as_str()))
-        .map(|(_, s)| format!("{s:?}"))
-        .collect();
-    let doc = serde_json::json!({"engine": env!("CARGO_PKG_VERSION"), "managed": managed, "custom": custom, "allow": allow});
-    Ok(dragnet_model::ids::stable_hex_id(&[
-        "ruleset",
-        &doc.to_string(),
-    ]))
 }

@@ -1507,6 +1507,76 @@ fn kubernetes_indexes_and_distributed_map_batches_scan_what_one_run_scans() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("map/job.json")).unwrap()).unwrap();
     assert_eq!(stats["runStatistics"]["objectsListed"], 12);
 
+    // The scan Lambda of the Step Functions deployment: the same batches with the job spec
+    // and the execution name in BatchInput, then the merge, which publishes to EventBridge.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    s3.create_bucket("results-bucket").unwrap();
+    let (sqs, queue_url) = runtime.block_on(async {
+        let shared = emulator_config(&moto).await;
+        let events = aws_sdk_eventbridge::Client::new(&shared);
+        let sqs = aws_sdk_sqs::Client::new(&shared);
+        let url = subscribe(
+            &events,
+            &sqs,
+            "lake-findings",
+            r#"{"source":["dragnet"],"detail-type":["Macie Finding"]}"#,
+        )
+        .await;
+        (sqs, url)
+    });
+    let settings = dragnet_lambda::scan::ScanSettings::from_env(|name| match name {
+        "DRAGNET_OUTPUT_LOCATION" => Some("s3://results-bucket/dragnet".into()),
+        "DRAGNET_ACCOUNT_ID" => Some("111222333444".into()),
+        "AWS_REGION" => Some("us-east-1".into()),
+        _ => None,
+    })
+    .unwrap();
+    let publisher = dragnet_events::eventbridge::EventBridgePublisher::new(
+        "default",
+        &dragnet_events::aws::AwsOptions {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(moto.endpoint.clone()),
+        },
+        dragnet_events::bus::RetryPolicy::default(),
+    )
+    .unwrap();
+    let publish = |events: &[serde_json::Value]| publisher.publish(events);
+    let mut spec: serde_json::Value = serde_json::from_str(&spec_over(bucket)).unwrap();
+    // The CLI names a spec without a name after its file; job and finding ids follow.
+    spec["name"] = "job".into();
+    for chunk in items.chunks(5) {
+        let batch = serde_json::json!({"Items": chunk, "BatchInput": {
+            "Bucket": bucket, "JobSpec": spec, "RunId": "exec-1"}});
+        dragnet_lambda::scan::handle_scan(&s3, &settings, &publish, batch).unwrap();
+    }
+    let merged = dragnet_lambda::scan::handle_scan(
+        &s3,
+        &settings,
+        &publish,
+        serde_json::json!({"Merge": {"RunId": "exec-1"}}),
+    )
+    .unwrap();
+    assert_eq!(merged["Batches"], 3);
+    assert_eq!(merged["Statistics"]["objectsListed"], 12);
+    let merged_dir = dir.join("lambda");
+    dragnet_store::download_prefix(&s3, "results-bucket", "dragnet/runs/exec-1", &merged_dir)
+        .unwrap();
+    assert_eq!(finding_ids(&merged_dir), single);
+    let delivered = runtime.block_on(drain(&sqs, &queue_url));
+    let mut delivered: Vec<String> = delivered
+        .iter()
+        .map(|e| e["detail"]["id"].as_str().unwrap().to_string())
+        .collect();
+    delivered.sort();
+    let expected: Vec<String> = single.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(
+        delivered, expected,
+        "one event per finding reached the rule"
+    );
+
     // A batch for a bucket the job does not name is refused.
     std::fs::write(
         dir.join("stray.json"),

@@ -50,6 +50,18 @@ fn last_modified(value: &Value, path: &str) -> Result<Timestamp, BatchError> {
     }
 }
 
+/// Whether a job may scan `bucket`: the spec names it, or picks buckets by criteria. A batch,
+/// inventory or shard naming another bucket is refused rather than scanned under the job.
+pub fn job_covers_bucket(spec: &dragnet_model::JobSpec, bucket: &str) -> bool {
+    spec.s3_job_definition.bucket_criteria.is_some()
+        || spec
+            .s3_job_definition
+            .bucket_definitions
+            .iter()
+            .flatten()
+            .any(|d| d.buckets.iter().any(|b| b == bucket))
+}
+
 /// Reads a batch document.
 pub fn parse_batch(text: &str) -> Result<Batch, BatchError> {
     let doc: Value = serde_json::from_str(text).map_err(|e| error("$", e.to_string()))?;

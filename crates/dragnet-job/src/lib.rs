@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod engine;
 pub mod inventory;
 pub mod merge;
 pub mod plan;
@@ -16,7 +17,8 @@ pub mod shared;
 pub mod state;
 pub mod stored;
 
-pub use batch::{parse_batch, Batch, BatchError};
+pub use batch::{job_covers_bucket, parse_batch, Batch, BatchError};
+pub use engine::{job_engine, ruleset_fingerprint, JobEngineError};
 pub use merge::{merge_outputs, MergeError, Merged};
 pub use plan::{Listing, PlanOptions, Shard};
 pub use run::{

@@ -136,28 +136,6 @@ fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
     }
 }
 
-/// Every file under `root`.
-fn files_under(root: &Path) -> Result<Vec<PathBuf>, MergeError> {
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(input(&dir, e)),
-        };
-        for entry in entries {
-            let path = entry.map_err(|e| input(&dir, e))?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    Ok(files)
-}
-
 /// Merges the output folders `inputs` into `out` (created).
 pub fn merge_outputs(inputs: &[PathBuf], out: &Path) -> Result<Merged, MergeError> {
     let first = inputs
@@ -202,7 +180,7 @@ pub fn merge_outputs(inputs: &[PathBuf], out: &Path) -> Result<Merged, MergeErro
             findings.insert(finding.id.clone(), finding);
         }
         let results = dir.join("results");
-        for file in files_under(&results)? {
+        for file in dragnet_store::files_under(&results).map_err(|e| input(&results, e))? {
             let relative = file.strip_prefix(&results).expect("under results");
             let target = out.join("results").join(relative);
             if let Some(parent) = target.parent() {

@@ -1,122 +1,78 @@
-//! The quarantine Lambda: an EventBridge rule on High findings invokes it with the finding
-//! event itself (as the Macie walkthrough's Lambda is invoked), and it moves the object to the
-//! isolation bucket with the mover's guarantees (copy, verify, record, then delete).
+//! dragnet's AWS Lambda functions for the `provided.al2023` runtime (each binary is packaged
+//! as `bootstrap` in its own zip):
 //!
-//! The handler is synchronous and free of the Lambda runtime so tests call it directly against
-//! any [`ObjectStore`]; `main.rs` only wires it to `lambda_runtime`. A failed invocation returns
-//! an error whose type is the mover's reason code (`OBJECT_VERSION_MISMATCH`, ...), so the
-//! function's asynchronous-invocation retries and its on-failure destination or dead-letter
-//! queue see why, and the original object is intact in every failure case.
+//! - `dragnet-quarantine-lambda` ([`quarantine`]): an EventBridge rule on High findings invokes
+//!   it with the finding event, and it moves the object to the isolation bucket;
+//! - `dragnet-scan-lambda` ([`scan`]): the Step Functions state machine invokes it per
+//!   Distributed Map batch to scan, then once to merge the run and publish its findings.
+//!
+//! Handlers are synchronous functions of (store, settings, event) that tests call directly;
+//! [`serve`] wires one to `lambda_runtime`.
 #![warn(missing_docs)]
 
-use dragnet_quarantine::{quarantine_event, Isolation, QuarantineError};
-use dragnet_store::s3::S3Options;
-use dragnet_store::ObjectStore;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
-/// Environment variable naming the isolation bucket (required).
-pub const ISOLATION_BUCKET_VAR: &str = "DRAGNET_ISOLATION_BUCKET";
-/// Environment variable with the key prefix inside the isolation bucket (optional).
-pub const ISOLATION_PREFIX_VAR: &str = "DRAGNET_ISOLATION_PREFIX";
-/// Environment variable that makes the mover also delete the noncurrent versions of a moved
-/// object in a versioned bucket (`true`).
-pub const PURGE_NONCURRENT_VAR: &str = "DRAGNET_PURGE_NONCURRENT_VERSIONS";
+pub mod quarantine;
+pub mod scan;
+
+pub use quarantine::{
+    handle, HandlerError, Settings, ISOLATION_BUCKET_VAR, ISOLATION_PREFIX_VAR,
+    PURGE_NONCURRENT_VAR,
+};
+
 /// Environment variable that turns on path-style S3 addressing (`true`), for S3-compatible
 /// endpoints and emulators (`AWS_ENDPOINT_URL_S3` sets the endpoint, as for every AWS SDK).
 pub const FORCE_PATH_STYLE_VAR: &str = "DRAGNET_S3_FORCE_PATH_STYLE";
 
-/// What the function needs, read from its environment.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Where quarantined objects go.
-    pub isolation: Isolation,
-    /// How to reach S3 (region and credentials come from the Lambda environment).
-    pub s3: S3Options,
-}
-
-/// Why an invocation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The function is misconfigured: the message names the variable.
-    #[error("configuration: {0}")]
-    Config(String),
-    /// The mover refused or failed; the original is intact unless the reason says the delete
-    /// failed after a verified copy.
-    #[error(transparent)]
-    Quarantine(#[from] QuarantineError),
-}
-
-impl HandlerError {
-    /// The error type Lambda reports: the mover's reason code, or `CONFIGURATION`.
-    pub fn error_type(&self) -> &'static str {
-        match self {
-            HandlerError::Config(_) => "CONFIGURATION",
-            HandlerError::Quarantine(e) => e.reason(),
-        }
+/// A `true`/`false` variable; unset or empty is `false`, anything else is an error naming it.
+pub(crate) fn env_flag(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool, String> {
+    match var(name).as_deref().map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(format!("{name} is {other:?}; use true or false")),
     }
 }
 
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(error: HandlerError) -> Self {
-        lambda_runtime::Diagnostic {
-            error_type: error.error_type().to_string(),
-            error_message: error.to_string(),
-        }
-    }
+/// Logs to stdout without timestamps (CloudWatch Logs stamps each line), filtered by
+/// `DRAGNET_LOG` (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRAGNET_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .without_time()
+        .init();
 }
 
-impl Settings {
-    /// Reads the settings through `var` (the process environment in the function).
-    ///
-    /// The isolation bucket is a plain name: a CloudFormation template that keeps it in SSM
-    /// Parameter Store passes `{{resolve:ssm:/name}}`, so the function needs no SSM call.
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, HandlerError> {
-        let bucket = var(ISOLATION_BUCKET_VAR)
-            .filter(|b| !b.trim().is_empty())
-            .ok_or_else(|| {
-                HandlerError::Config(format!(
-                    "{ISOLATION_BUCKET_VAR} is not set; set it to the isolation bucket's name"
-                ))
-            })?;
-        let flag = |name: &str| match var(name).as_deref() {
-            None | Some("") | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(other) => Err(HandlerError::Config(format!(
-                "{name} is {other:?}; use true or false"
-            ))),
-        };
-        Ok(Settings {
-            isolation: Isolation {
-                bucket: bucket.trim().to_string(),
-                prefix: var(ISOLATION_PREFIX_VAR).unwrap_or_default(),
-                purge_noncurrent_versions: flag(PURGE_NONCURRENT_VAR)?,
-            },
-            s3: S3Options {
-                force_path_style: flag(FORCE_PATH_STYLE_VAR)?,
-                ..S3Options::default()
-            },
-        })
-    }
+/// Serves invocations with `handler` until the runtime stops. The handler runs on a blocking
+/// thread because the stores and publishers own their own runtimes and block on them.
+pub fn serve<H, E>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(Value) -> Result<Value, E> + Send + Sync + 'static,
+    E: Into<Diagnostic> + Send + 'static,
+{
+    let handler = std::sync::Arc::new(handler);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(lambda_runtime::run(service_fn(
+        |event: LambdaEvent<Value>| {
+            let handler = std::sync::Arc::clone(&handler);
+            async move {
+                match tokio::task::spawn_blocking(move || handler(event.payload)).await {
+                    Ok(result) => result.map_err(Into::into),
+                    Err(e) => Err(Diagnostic {
+                        error_type: "HANDLER_PANICKED".into(),
+                        error_message: format!("the handler thread failed: {e}"),
+                    }),
+                }
+            }
+        },
+    )));
+    drop(runtime);
+    served
 }
-
-/// Moves the object that the finding event names and returns the mover's summary
-/// (`{"status": "MOVED" | "ALREADY_QUARANTINED", "record": ...}`). Invoking it twice with the
-/// same event is safe: the second call reports `ALREADY_QUARANTINED`.
-pub fn handle(
-    store: &dyn ObjectStore,
-    isolation: &Isolation,
-    event: &Value,
-) -> Result<Value, HandlerError> {
-    let outcome = quarantine_event(store, event, isolation, "dragnet-lambda")?;
-    let record = outcome.record();
-    tracing::info!(
-        finding = %record.finding_id,
-        status = outcome.status(),
-        isolation_bucket = %isolation.bucket,
-        "quarantine handled"
-    );
-    Ok(outcome.summary())
-}
-
-#[cfg(test)]
-mod tests;

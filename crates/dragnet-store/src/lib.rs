@@ -13,6 +13,7 @@ mod keys;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod security;
+pub mod tree;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -22,6 +23,7 @@ use dragnet_model::Timestamp;
 pub use dir::DirStore;
 pub use keys::{validate_bucket_name, validate_key};
 pub use security::{BucketSecurity, Encryption};
+pub use tree::{download_prefix, files_under, join_key, parse_s3_location, upload_tree};
 
 /// An object as a listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
