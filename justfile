@@ -26,3 +26,11 @@ bench *ARGS:
 # Engine micro-benchmarks (criterion).
 bench-engine:
     cargo bench -p dragnet-detect --bench engine
+
+# Lambda zips for provided.al2023 (cargo-lambda and Zig from PyPI), then inspected.
+package-lambda:
+    bash deploy/package-lambda.sh
+
+# cfn-lint, asl-validator and kubernetes-validate on deploy/ (as CI runs them).
+check-deploy:
+    bash deploy/check.sh

@@ -116,10 +116,20 @@ pub struct ScanArgs {
     /// from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// How objects are dealt to shards: `hash` (stable hash of bucket and key, the default),
+    /// or `bytes` (even bytes per shard, largest objects first), which needs --inventory so
+    /// every shard plans from the same fixed listing.
+    #[arg(
+        long,
+        value_name = "hash|bytes",
+        default_value = "hash",
+        requires = "shard"
+    )]
+    pub shard_balance: String,
     /// Scan only the objects of this batch instead of listing the buckets (see scan-batch).
     #[arg(skip)]
     pub batch: Option<PathBuf>,
-    /// Plan from an S3 Inventory report (`s3://bucket/.../manifest.json`, CSV format, in
+    /// Plan from an S3 Inventory report (`s3://bucket/.../manifest.json`, CSV or Parquet, in
     /// the configured store) instead of listing its source bucket.
     #[arg(long, value_name = "MANIFEST_URI")]
     pub inventory: Option<String>,

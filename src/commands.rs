@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use dragnet_detect::{AllowMatcher, Engine, Qualification, MANAGED};
 use dragnet_formats::Format;
 use dragnet_job::report::{report, ObjectRef, RunIdentity};
-use dragnet_job::{adhoc_job_id, run_job, JobRun, Listing, PlanOptions, RunReport, Shard};
+use dragnet_job::{adhoc_job_id, run_job, Balance, JobRun, Listing, PlanOptions, RunReport, Shard};
 use dragnet_model::identifiers::CustomDataIdentifier;
 use dragnet_model::Timestamp;
 use dragnet_store::{BucketInfo, ObjectMeta, ObjectStore};
@@ -68,7 +68,11 @@ pub fn config(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> 
 const SHARD_INDEX_VARS: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
 
 /// `I/N`, or `auto/N` with I from the first of [`SHARD_INDEX_VARS`] that `var` has.
-fn parse_shard(value: &str, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Shard> {
+fn parse_shard(
+    value: &str,
+    balance: Balance,
+    var: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Shard> {
     let (i, n) = value.split_once('/').unwrap_or((value, ""));
     let index = if i.trim() == "auto" {
         let (name, index) = SHARD_INDEX_VARS
@@ -90,7 +94,11 @@ fn parse_shard(value: &str, var: impl Fn(&str) -> Option<String>) -> anyhow::Res
         })?
     };
     match n.trim().parse::<u32>() {
-        Ok(count) if count >= 1 && index < count => Ok(Shard { index, count }),
+        Ok(count) if count >= 1 && index < count => Ok(Shard {
+            index,
+            count,
+            balance,
+        }),
         _ => anyhow::bail!(
             "--shard {value:?}: expected I/N with 0 <= I < N, e.g. 0/4, or auto/N (got index {index})"
         ),
@@ -187,10 +195,25 @@ pub fn prepare_scan(args: &ScanArgs, config: &Config) -> Result<ScanSetup, Exit>
     let allow = load::allow_lists(&allow_files, store.as_ref())?;
     let engine = dragnet_job::job_engine(&spec, &custom, &allow)
         .with_context(|| format!("job spec {}", args.job.display()))?;
+    let balance = match args.shard_balance.as_str() {
+        "hash" => Balance::Hash,
+        "bytes" if args.inventory.is_some() => Balance::Bytes,
+        "bytes" => {
+            return Err(anyhow::anyhow!(
+                "--shard-balance bytes needs --inventory: every shard must plan from the same fixed listing, and a live bucket's listing can change between pods"
+            )
+            .into())
+        }
+        other => {
+            return Err(
+                anyhow::anyhow!("--shard-balance {other:?}: use hash or bytes").into(),
+            )
+        }
+    };
     let shard = args
         .shard
         .as_deref()
-        .map(|s| parse_shard(s, |name| std::env::var(name).ok()))
+        .map(|s| parse_shard(s, balance, |name| std::env::var(name).ok()))
         .transpose()?;
     let listing = match (&args.batch, &args.inventory) {
         (Some(_), Some(_)) => {

@@ -428,6 +428,18 @@ mod tests {
     }
 
     #[test]
+    fn the_kubernetes_config_and_job_spec_load() {
+        let c = load(include_str!("../deploy/kubernetes/config/dragnet.toml")).unwrap();
+        assert_eq!(c.store.kind, "s3");
+        assert_eq!(c.events.kind, "eventbridge");
+        assert!(c.results.bucket_and_prefix().is_some());
+        let spec =
+            dragnet_model::JobSpec::from_json(include_str!("../deploy/kubernetes/config/job.json"))
+                .unwrap();
+        assert_eq!(spec.client_token.as_deref(), Some("lake-daily"));
+    }
+
+    #[test]
     fn the_readme_examples_are_valid_configs() {
         let readme = include_str!("../README.md");
         let mut examples = Vec::new();

@@ -109,6 +109,7 @@ pub fn run(workdir: &Path) -> Result<ExitCode, Exit> {
             config: None,
             out: workdir.join(out_dir),
             shard: None,
+            shard_balance: "hash".into(),
             batch: None,
             inventory: None,
             name: Some(name.to_string()),

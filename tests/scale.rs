@@ -288,12 +288,74 @@ fn an_s3_inventory_report_replaces_the_listing() {
         comparable(&dir.join("inv"))
     );
 
-    // A report of another bucket, or one in Parquet, is refused with the reason.
+    // Byte-balanced shards over the same report: a partition too, with even bytes.
+    let mut outs = Vec::new();
+    let mut bytes = Vec::new();
+    for i in 0..2 {
+        let out = format!("inv-bytes-{i}");
+        let shard = format!("{i}/2");
+        let o = dragnet(
+            dir,
+            &[
+                "scan",
+                "--job",
+                "job.json",
+                "--out",
+                &out,
+                "--inventory",
+                &uri,
+                "--shard",
+                &shard,
+                "--shard-balance",
+                "bytes",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        bytes.push(
+            stdout_json(&o)["runStatistics"]["bytesScanned"]
+                .as_u64()
+                .unwrap(),
+        );
+        outs.push(out);
+    }
+    let mut args = vec!["jobs", "merge", "--out", "inv-bytes"];
+    args.extend(outs.iter().map(String::as_str));
+    assert!(dragnet(dir, &args).status.success());
+    assert_eq!(
+        comparable(&dir.join("inv-bytes")),
+        comparable(&dir.join("inv"))
+    );
+    let largest = listed
+        .iter()
+        .map(|k| {
+            fs::metadata(dir.join("buckets/data-bucket").join(k))
+                .unwrap()
+                .len()
+        })
+        .max()
+        .unwrap();
+    assert!(bytes[0].abs_diff(bytes[1]) <= largest, "{bytes:?}");
+    // Without a fixed listing, pods could disagree on the partition: refused.
+    let o = dragnet(
+        dir,
+        &[
+            "scan",
+            "--job",
+            "job.json",
+            "--shard",
+            "0/2",
+            "--shard-balance",
+            "bytes",
+        ],
+    );
+    expect_failure(&o, 2, "--shard-balance bytes needs --inventory");
+
+    // A report of another bucket, or one in ORC, is refused with the reason.
     let manifest = dir.join("buckets/inventory/data-bucket/daily/2026-11-22T01-00Z/manifest.json");
     let text = fs::read_to_string(&manifest).unwrap();
-    fs::write(&manifest, text.replace("\"CSV\"", "\"Parquet\"")).unwrap();
+    fs::write(&manifest, text.replace("\"CSV\"", "\"ORC\"")).unwrap();
     let o = dragnet(dir, &["scan", "--job", "job.json", "--inventory", &uri]);
-    expect_failure(&o, 2, "output format to CSV");
+    expect_failure(&o, 2, "dragnet reads CSV and Parquet inventories");
     fs::write(
         &manifest,
         text.replace(

@@ -76,7 +76,7 @@ fn discovery_results_are_exported_where_findings_say_they_are() {
     expect_failure(
         &o,
         1,
-        "s3://macie-results/discovery/AWSLogs/111222333444/Macie/",
+        "exporting discovery results to s3://macie-results/discovery ([results] location): bucket \"macie-results\" does not exist",
     );
     fs::create_dir_all(work.path().join("buckets/macie-results")).unwrap();
     let o = dragnet(work.path(), &["scan", "--job", "job.json", "--out", "out"]);

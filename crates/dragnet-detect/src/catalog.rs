@@ -207,7 +207,9 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         }],
         validator: Some(validators::aws_access_key_id),
         priority: 95,
-        cloudwatch_name: Some("AwsAccessKey"),
+        // CloudWatch Logs documents no access-key-id identifier (its credentials are
+        // AwsSecretKey and the private keys), so a log group policy cannot name one.
+        cloudwatch_name: None,
         examples: &[
             "aws_access_key_id = AKIA2OGYBAH6TT2HRQ7V",
             "\"accessKeyId\": \"ASIAZ3MHAL4G7PBC2QXM\"",

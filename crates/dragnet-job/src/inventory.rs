@@ -1,11 +1,12 @@
 //! Planning from an Amazon S3 Inventory report instead of listing a bucket, for buckets with
 //! millions of objects: the `manifest.json` S3 writes with each report names the source
-//! bucket, the schema and the data files; each CSV data file (gzip) has one object a line.
+//! bucket, the format, the schema and the data files.
 //!
-//! Only CSV inventories are read (Parquet and ORC reports are refused with a message saying
-//! so). Keys in CSV inventories are URL-encoded, as S3 writes them. Delete markers and
-//! noncurrent versions (in reports that include versions) are left out: a scan looks at
-//! current objects, as a listing does.
+//! CSV reports (gzip, one object a line, keys URL-encoded as S3 writes them) and Parquet
+//! reports (one object a row, columns `key`, `size`, `last_modified_date`, `e_tag`,
+//! `storage_class`, `version_id`, `is_latest`, `is_delete_marker`) are read; ORC reports are
+//! refused with a message saying so. Delete markers and noncurrent versions (in reports that
+//! include versions) are left out: a scan looks at current objects, as a listing does.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -13,11 +14,22 @@ use dragnet_model::Timestamp;
 use dragnet_store::ObjectMeta;
 use serde_json::Value;
 
+/// The format of a report's data files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InventoryFormat {
+    /// Gzip CSV, columns as `fileSchema` lists them.
+    Csv,
+    /// Apache Parquet, columns named in snake case.
+    Parquet,
+}
+
 /// What `manifest.json` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     /// The bucket the report lists.
     pub source_bucket: String,
+    /// The data files' format.
+    pub format: InventoryFormat,
     /// The bucket holding the data files.
     pub destination_bucket: String,
     /// Column names of the data files, in order.
@@ -53,19 +65,40 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, InventoryError> {
             .filter(|v| !v.is_empty())
             .ok_or_else(|| error("manifest", format!("has no {name}")))
     };
-    let format = field("fileFormat")?;
-    if !format.eq_ignore_ascii_case("CSV") {
-        return Err(error(
-            "manifest",
-            format!("fileFormat is {format}; dragnet reads CSV inventories (set the inventory's output format to CSV)"),
-        ));
-    }
+    let format = match field("fileFormat")?.to_ascii_uppercase().as_str() {
+        "CSV" => InventoryFormat::Csv,
+        "PARQUET" if cfg!(feature = "parquet") => InventoryFormat::Parquet,
+        "PARQUET" => {
+            return Err(error(
+                "manifest",
+                "fileFormat is Parquet and this build has no Parquet support (the dragnet-job `parquet` feature); set the inventory's output format to CSV",
+            ))
+        }
+        other => {
+            return Err(error(
+                "manifest",
+                format!("fileFormat is {other}; dragnet reads CSV and Parquet inventories (set the inventory's output format to one of them)"),
+            ))
+        }
+    };
     let destination = field("destinationBucket")?;
-    let schema: Vec<String> = field("fileSchema")?
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .collect();
-    for required in ["Bucket", "Key"] {
+    let schema: Vec<String> = match format {
+        InventoryFormat::Csv => field("fileSchema")?
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .collect(),
+        // A Parquet message type: `message s3.inventory { required binary key (UTF8); ... }`.
+        InventoryFormat::Parquet => field("fileSchema")?
+            .split(';')
+            .filter_map(|decl| decl.split('(').next()?.split_whitespace().last())
+            .map(str::to_string)
+            .collect(),
+    };
+    let (bucket_column, key_column) = match format {
+        InventoryFormat::Csv => ("Bucket", "Key"),
+        InventoryFormat::Parquet => ("bucket", "key"),
+    };
+    for required in [bucket_column, key_column] {
         if !schema.iter().any(|c| c == required) {
             return Err(error(
                 "manifest",
@@ -86,6 +119,7 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, InventoryError> {
         .collect::<Result<_, _>>()?;
     Ok(Manifest {
         source_bucket: field("sourceBucket")?.to_string(),
+        format,
         destination_bucket: destination
             .strip_prefix("arn:aws:s3:::")
             .unwrap_or(destination)
@@ -141,8 +175,53 @@ fn url_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Reads one data file (gzip CSV) of an inventory: the current objects it lists.
+/// One object of a report, whatever its format.
+#[derive(Default)]
+struct Entry {
+    key: String,
+    size: u64,
+    last_modified: Option<Timestamp>,
+    etag: Option<String>,
+    storage_class: Option<String>,
+    version_id: Option<String>,
+    noncurrent_or_deleted: bool,
+}
+
+impl Entry {
+    /// The listing entry, or `None` for a delete marker or a noncurrent version.
+    fn into_meta(self) -> Option<ObjectMeta> {
+        if self.noncurrent_or_deleted {
+            return None;
+        }
+        let present = |v: Option<String>| v.filter(|v| !v.is_empty());
+        Some(ObjectMeta {
+            key: self.key,
+            size: self.size,
+            last_modified: self.last_modified.unwrap_or(Timestamp::from_millis(0)),
+            etag: present(self.etag),
+            storage_class: present(self.storage_class).unwrap_or_else(|| "STANDARD".into()),
+            version_id: present(self.version_id),
+        })
+    }
+}
+
+/// Reads one data file of an inventory (gzip CSV or Parquet, as the manifest says): the
+/// current objects it lists.
 pub fn read_data_file(
+    manifest: &Manifest,
+    name: &str,
+    data: impl Read,
+) -> Result<Vec<ObjectMeta>, InventoryError> {
+    match manifest.format {
+        InventoryFormat::Csv => read_csv(manifest, name, data),
+        #[cfg(feature = "parquet")]
+        InventoryFormat::Parquet => parquet_inventory::read(name, data),
+        #[cfg(not(feature = "parquet"))]
+        InventoryFormat::Parquet => Err(error(name, "this build reads no Parquet")),
+    }
+}
+
+fn read_csv(
     manifest: &Manifest,
     name: &str,
     gzipped: impl Read,
@@ -169,9 +248,6 @@ pub fn read_data_file(
         }
         let row = fields(&line);
         let get = |at: Option<usize>| at.and_then(|i| row.get(i)).map(String::as_str);
-        if get(latest_at) == Some("false") || get(marker_at) == Some("true") {
-            continue;
-        }
         let key = row
             .get(key_at)
             .and_then(|k| url_decode(k))
@@ -184,25 +260,76 @@ pub fn read_data_file(
                 .map_err(|_| error(name, format!("line {}: Size {s:?} is not a number", n + 1)))?,
         };
         let last_modified = match get(modified_at) {
-            None | Some("") => Timestamp::from_millis(0),
-            Some(t) => Timestamp::parse(t)
-                .map_err(|e| error(name, format!("line {}: LastModifiedDate: {e}", n + 1)))?,
+            None | Some("") => None,
+            Some(t) => Some(
+                Timestamp::parse(t)
+                    .map_err(|e| error(name, format!("line {}: LastModifiedDate: {e}", n + 1)))?,
+            ),
         };
-        objects.push(ObjectMeta {
+        let entry = Entry {
             key,
             size,
             last_modified,
-            etag: get(etag_at).filter(|e| !e.is_empty()).map(str::to_string),
-            storage_class: get(class_at)
-                .filter(|c| !c.is_empty())
-                .unwrap_or("STANDARD")
-                .to_string(),
-            version_id: get(version_at)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string),
-        });
+            etag: get(etag_at).map(str::to_string),
+            storage_class: get(class_at).map(str::to_string),
+            version_id: get(version_at).map(str::to_string),
+            noncurrent_or_deleted: get(latest_at) == Some("false")
+                || get(marker_at) == Some("true"),
+        };
+        objects.extend(entry.into_meta());
     }
     Ok(objects)
+}
+
+#[cfg(feature = "parquet")]
+mod parquet_inventory {
+    use std::io::{Read, Seek};
+
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+
+    use super::{error, Entry, InventoryError, ObjectMeta, Timestamp};
+
+    /// Reads a Parquet data file; its footer is at the end, so it is spooled to disk first.
+    pub(super) fn read(name: &str, mut data: impl Read) -> Result<Vec<ObjectMeta>, InventoryError> {
+        let fail = |e: &dyn std::fmt::Display| error(name, e.to_string());
+        let mut spool = tempfile::tempfile().map_err(|e| fail(&e))?;
+        std::io::copy(&mut data, &mut spool).map_err(|e| fail(&e))?;
+        spool.rewind().map_err(|e| fail(&e))?;
+        let reader = SerializedFileReader::new(spool)
+            .map_err(|e| error(name, format!("not a Parquet file: {e}")))?;
+        let rows = reader.get_row_iter(None).map_err(|e| fail(&e))?;
+        let mut objects = Vec::new();
+        for (n, row) in rows.enumerate() {
+            let row = row.map_err(|e| error(name, format!("row {}: {e}", n + 1)))?;
+            let mut entry = Entry::default();
+            for (column, field) in row.get_column_iter() {
+                let text = match field {
+                    Field::Str(s) => Some(s.clone()),
+                    _ => None,
+                };
+                match (column.as_str(), field) {
+                    ("key", _) => entry.key = text.unwrap_or_default(),
+                    ("size", Field::Long(v)) => entry.size = u64::try_from(*v).unwrap_or(0),
+                    ("last_modified_date", Field::TimestampMillis(ms) | Field::Long(ms)) => {
+                        entry.last_modified = Some(Timestamp::from_millis(*ms))
+                    }
+                    ("e_tag", _) => entry.etag = text,
+                    ("storage_class", _) => entry.storage_class = text,
+                    ("version_id", _) => entry.version_id = text,
+                    ("is_latest", Field::Bool(false)) | ("is_delete_marker", Field::Bool(true)) => {
+                        entry.noncurrent_or_deleted = true
+                    }
+                    _ => {}
+                }
+            }
+            if entry.key.is_empty() {
+                return Err(error(name, format!("row {}: no key", n + 1)));
+            }
+            objects.extend(entry.into_meta());
+        }
+        Ok(objects)
+    }
 }
 
 #[cfg(test)]
@@ -251,13 +378,116 @@ mod tests {
         assert_eq!(objects[1].storage_class, "GLACIER");
     }
 
+    /// A Parquet inventory data file, as S3 writes one (a subset of its columns).
+    #[cfg(feature = "parquet")]
+    fn parquet_report() -> Vec<u8> {
+        use parquet::data_type::{BoolType, ByteArray, ByteArrayType, Int64Type};
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        let schema = parquet::schema::parser::parse_message_type(PARQUET_SCHEMA).unwrap();
+        let mut buf = Vec::new();
+        let mut writer = SerializedFileWriter::new(
+            &mut buf,
+            std::sync::Arc::new(schema),
+            std::sync::Arc::new(WriterProperties::builder().build()),
+        )
+        .unwrap();
+        let mut rg = writer.next_row_group().unwrap();
+        let text = |values: &[&str]| -> Vec<ByteArray> {
+            values.iter().map(|v| ByteArray::from(*v)).collect()
+        };
+        let mut i = 0;
+        while let Some(mut col) = rg.next_column().unwrap() {
+            match i {
+                0 => col
+                    .typed::<ByteArrayType>()
+                    .write_batch(&text(&["b", "b", "b"]), None, None),
+                1 => col.typed::<ByteArrayType>().write_batch(
+                    &text(&["exports/patients 2020.csv", "old.csv", "gone.csv"]),
+                    None,
+                    None,
+                ),
+                2 => col.typed::<BoolType>().write_batch(
+                    &[true, false, true],
+                    Some(&[1, 1, 1]),
+                    None,
+                ),
+                3 => col.typed::<BoolType>().write_batch(
+                    &[false, false, true],
+                    Some(&[1, 1, 1]),
+                    None,
+                ),
+                4 => col
+                    .typed::<Int64Type>()
+                    .write_batch(&[1024, 9, 0], Some(&[1, 1, 1]), None),
+                5 => col.typed::<Int64Type>().write_batch(
+                    &[1_585_735_200_000, 1_585_735_200_000, 1_585_735_200_000],
+                    Some(&[1, 1, 1]),
+                    None,
+                ),
+                _ => col.typed::<ByteArrayType>().write_batch(
+                    &text(&["GLACIER", "STANDARD", "STANDARD"]),
+                    Some(&[1, 1, 1]),
+                    None,
+                ),
+            }
+            .unwrap();
+            col.close().unwrap();
+            i += 1;
+        }
+        rg.close().unwrap();
+        writer.close().unwrap();
+        buf
+    }
+
+    const PARQUET_SCHEMA: &str = "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); optional boolean is_latest; optional boolean is_delete_marker; optional int64 size; optional int64 last_modified_date (TIMESTAMP_MILLIS); optional binary storage_class (UTF8); }";
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn reads_parquet_reports() {
+        let manifest = MANIFEST
+            .replace("\"CSV\"", "\"Parquet\"")
+            .replace(
+                "\"Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass\"",
+                &format!("{PARQUET_SCHEMA:?}"),
+            );
+        let m = parse_manifest(&manifest).unwrap();
+        assert_eq!(m.format, InventoryFormat::Parquet);
+        assert!(
+            m.schema.contains(&"last_modified_date".to_string()),
+            "{:?}",
+            m.schema
+        );
+        let objects = read_data_file(&m, "data.parquet", &parquet_report()[..]).unwrap();
+        assert_eq!(
+            objects.len(),
+            1,
+            "noncurrent and deleted left out: {objects:?}"
+        );
+        assert_eq!(
+            objects[0].key, "exports/patients 2020.csv",
+            "keys are not URL-encoded"
+        );
+        assert_eq!(objects[0].size, 1024);
+        assert_eq!(objects[0].storage_class, "GLACIER");
+        assert_eq!(
+            objects[0].last_modified,
+            Timestamp::from_millis(1_585_735_200_000)
+        );
+        let e = read_data_file(&m, "data.parquet", &b"PAR1 not really"[..]).unwrap_err();
+        assert!(
+            e.to_string().contains("data.parquet: not a Parquet file"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn unusable_inventories_are_named() {
-        let parquet = MANIFEST.replace("\"CSV\"", "\"Parquet\"");
-        assert!(parse_manifest(&parquet)
+        let orc = MANIFEST.replace("\"CSV\"", "\"ORC\"");
+        assert!(parse_manifest(&orc)
             .unwrap_err()
             .to_string()
-            .contains("set the inventory's output format to CSV"));
+            .contains("dragnet reads CSV and Parquet inventories"));
         let no_key = MANIFEST.replace("Bucket, Key,", "Bucket,");
         assert!(parse_manifest(&no_key)
             .unwrap_err()

@@ -20,7 +20,7 @@ pub mod stored;
 pub use batch::{job_covers_bucket, parse_batch, Batch, BatchError};
 pub use engine::{job_engine, ruleset_fingerprint, JobEngineError};
 pub use merge::{merge_outputs, MergeError, Merged};
-pub use plan::{Listing, PlanOptions, Shard};
+pub use plan::{Balance, Listing, PlanOptions, Shard};
 pub use run::{
     run_job, run_job_observed, JobRun, NoObserver, NoProgress, ObjectDone, Progress, RunError,
     RunObserver, RunReport, RunStatistics,

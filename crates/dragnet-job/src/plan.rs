@@ -11,7 +11,8 @@
 //! of N shards add up to those of one run. It still looks at every object when sampling, since
 //! which objects a sample keeps depends on all of them.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::sync::Arc;
 
 use dragnet_formats::max_size_for_extension;
@@ -25,20 +26,88 @@ use crate::scope::{bucket_selected, in_scope, needs_tags, BucketFacts, ObjectFac
 /// Storage classes Macie does not analyse (archived; a GET would fail).
 const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE", "EXPRESS_ONEZONE"];
 
-/// One shard of N (0-based index), chosen by a stable hash of bucket and key.
+/// How objects are dealt to shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Balance {
+    /// By a stable hash of bucket and key: every worker agrees without seeing the same
+    /// listing, so it is safe over a live bucket; shards even out in object count.
+    #[default]
+    Hash,
+    /// By size, over a fixed listing (an S3 Inventory report): largest objects first, each to
+    /// the shard with the fewest bytes so far (ties to the lower index), so shards even out
+    /// in bytes. Every worker must plan from the same listing, so it needs one given.
+    Bytes,
+}
+
+/// One shard of N (0-based index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     /// This worker's shard, `0..count`.
     pub index: u32,
     /// Number of shards.
     pub count: u32,
+    /// How objects are dealt.
+    pub balance: Balance,
 }
 
 impl Shard {
-    /// Whether `bucket/key` belongs to this shard.
-    pub fn owns(&self, bucket: &str, key: &str) -> bool {
+    /// The shard `bucket/key` belongs to under [`Balance::Hash`].
+    fn hashed(&self, bucket: &str, key: &str) -> u32 {
         let x = stable_unit_interval(&["shard", bucket, key]);
-        ((x * f64::from(self.count)) as u32).min(self.count - 1) == self.index
+        ((x * f64::from(self.count)) as u32).min(self.count - 1)
+    }
+
+    /// The objects of `listing` this shard owns under [`Balance::Bytes`].
+    fn by_bytes(&self, listing: &Listing) -> HashSet<(String, String)> {
+        let mut all: Vec<(&str, &ObjectMeta)> = listing
+            .iter()
+            .flat_map(|(b, objects)| objects.iter().map(move |o| (b.as_str(), o)))
+            .collect();
+        all.sort_by(|(ba, a), (bb, b)| {
+            b.size
+                .cmp(&a.size)
+                .then_with(|| (ba, &a.key).cmp(&(bb, &b.key)))
+        });
+        // (bytes so far, shard index): the least-loaded shard is the smallest entry.
+        let mut loads: BinaryHeap<Reverse<(u64, u32)>> =
+            (0..self.count).map(|i| Reverse((0, i))).collect();
+        let mut mine = HashSet::new();
+        for (bucket, object) in all {
+            let Reverse((bytes, shard)) = loads.pop().expect("count >= 1");
+            if shard == self.index {
+                mine.insert((bucket.to_string(), object.key.clone()));
+            }
+            // Empty objects still count one byte, so they spread out too.
+            loads.push(Reverse((bytes + object.size.max(1), shard)));
+        }
+        mine
+    }
+}
+
+/// Which objects a run owns: all, a hash shard, or a byte-balanced shard's precomputed set.
+enum Ownership {
+    All,
+    Hashed(Shard),
+    Set(HashSet<(String, String)>),
+}
+
+impl Ownership {
+    fn new(options: &PlanOptions) -> Ownership {
+        match (options.shard, &options.listing) {
+            (None, _) => Ownership::All,
+            (Some(s), Some(listing)) if s.balance == Balance::Bytes => {
+                Ownership::Set(s.by_bytes(listing))
+            }
+            (Some(s), _) => Ownership::Hashed(s),
+        }
+    }
+
+    fn owns(&self, bucket: &str, key: &str) -> bool {
+        match self {
+            Ownership::All => true,
+            Ownership::Hashed(s) => s.hashed(bucket, key) == s.index,
+            Ownership::Set(set) => set.contains(&(bucket.to_string(), key.to_string())),
+        }
     }
 }
 
@@ -113,7 +182,8 @@ pub fn plan(
 ) -> Plan {
     let mut plan = Plan::default();
     let buckets = resolve_buckets(spec, store, options, &mut plan);
-    let owns = |bucket: &str, key: &str| options.shard.is_none_or(|s| s.owns(bucket, key));
+    let ownership = Ownership::new(options);
+    let owns = |bucket: &str, key: &str| ownership.owns(bucket, key);
     // Without sampling, objects of other shards need no look at all.
     let whole_population = spec.sampling_percentage.unwrap_or(100) >= 100;
     let scoping = spec.s3_job_definition.scoping.as_ref();
@@ -313,4 +383,73 @@ fn resolve_buckets(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod balance_tests {
+    use super::*;
+    use dragnet_model::Timestamp;
+
+    fn listing(sizes: &[u64]) -> Listing {
+        let objects = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, size)| ObjectMeta {
+                key: format!("k{i:03}"),
+                size: *size,
+                last_modified: Timestamp::from_millis(0),
+                etag: None,
+                storage_class: "STANDARD".into(),
+                version_id: None,
+            })
+            .collect();
+        Listing::from([("b".to_string(), objects)])
+    }
+
+    fn shards(count: u32, listing: &Listing) -> Vec<HashSet<(String, String)>> {
+        (0..count)
+            .map(|index| {
+                Shard {
+                    index,
+                    count,
+                    balance: Balance::Bytes,
+                }
+                .by_bytes(listing)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn byte_balanced_shards_partition_the_listing_and_even_out_bytes() {
+        // Sizes spread over five orders of magnitude, as in a data lake.
+        let sizes: Vec<u64> = (0..200u64).map(|i| (i * 7919 % 100_000) + 1).collect();
+        let given = listing(&sizes);
+        let size_of = |key: &str| sizes[key[1..].parse::<usize>().unwrap()];
+        for count in [1, 3, 16] {
+            let parts = shards(count, &given);
+            let total: usize = parts.iter().map(HashSet::len).sum();
+            assert_eq!(
+                total,
+                sizes.len(),
+                "complete and, with the union below, disjoint"
+            );
+            let union: HashSet<_> = parts.iter().flatten().collect();
+            assert_eq!(union.len(), sizes.len());
+            let bytes: Vec<u64> = parts
+                .iter()
+                .map(|p| p.iter().map(|(_, k)| size_of(k)).sum())
+                .collect();
+            let (min, max) = (bytes.iter().min().unwrap(), bytes.iter().max().unwrap());
+            let largest = *sizes.iter().max().unwrap();
+            assert!(max - min <= largest, "{count} shards: {bytes:?}");
+        }
+    }
+
+    #[test]
+    fn one_huge_object_gets_a_shard_of_its_own() {
+        let given = listing(&[1_000_000, 10, 10, 10, 10]);
+        let parts = shards(2, &given);
+        assert_eq!(parts[0].len(), 1, "{parts:?}");
+        assert_eq!(parts[1].len(), 4);
+    }
 }

@@ -306,7 +306,11 @@ fn shards_partition_the_objects() {
                 default_account: "1".into(),
                 sampling_seed: 1,
                 listing: None,
-                shard: Some(Shard { index: i, count: n }),
+                shard: Some(Shard {
+                    index: i,
+                    count: n,
+                    balance: Default::default(),
+                }),
             };
             seen.extend(
                 plan(&spec(""), &s, &options, &crate::run::NoObserver)
