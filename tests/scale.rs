@@ -258,73 +258,47 @@ fn an_s3_inventory_report_replaces_the_listing() {
         "00, 02 and the late arrival hold SSNs"
     );
 
-    // Shards plan from the same report and merge into the same result.
-    let mut outs = Vec::new();
-    for i in 0..3 {
-        let out = format!("inv-{i}");
-        let shard = format!("{i}/3");
-        let o = dragnet(
-            dir,
-            &[
-                "scan",
-                "--job",
-                "job.json",
-                "--out",
-                &out,
-                "--inventory",
-                &uri,
-                "--shard",
-                &shard,
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-        outs.push(out);
-    }
-    let mut args = vec!["jobs", "merge", "--out", "inv-merged"];
-    args.extend(outs.iter().map(String::as_str));
-    assert!(dragnet(dir, &args).status.success());
-    assert_eq!(
-        comparable(&dir.join("inv-merged")),
-        comparable(&dir.join("inv"))
-    );
-
-    // Byte-balanced shards over the same report: a partition too, with even bytes.
-    let mut outs = Vec::new();
-    let mut bytes = Vec::new();
-    for i in 0..2 {
-        let out = format!("inv-bytes-{i}");
-        let shard = format!("{i}/2");
-        let o = dragnet(
-            dir,
-            &[
-                "scan",
-                "--job",
-                "job.json",
-                "--out",
-                &out,
-                "--inventory",
-                &uri,
-                "--shard",
-                &shard,
-                "--shard-balance",
-                "bytes",
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-        bytes.push(
-            stdout_json(&o)["runStatistics"]["bytesScanned"]
-                .as_u64()
-                .unwrap(),
-        );
-        outs.push(out);
-    }
-    let mut args = vec!["jobs", "merge", "--out", "inv-bytes"];
-    args.extend(outs.iter().map(String::as_str));
-    assert!(dragnet(dir, &args).status.success());
-    assert_eq!(
-        comparable(&dir.join("inv-bytes")),
-        comparable(&dir.join("inv"))
-    );
+    // Shards plan from the same report and merge into the same result, dealt by hash or
+    // (byte-balanced) by size; byte-balanced shards also even out the bytes.
+    let inventory_shards = |n: u32, balance: &str| -> Vec<u64> {
+        let mut outs = Vec::new();
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            let out = format!("inv-{balance}-{i}");
+            let shard = format!("{i}/{n}");
+            let o = dragnet(
+                dir,
+                &[
+                    "scan",
+                    "--job",
+                    "job.json",
+                    "--out",
+                    &out,
+                    "--inventory",
+                    &uri,
+                    "--shard",
+                    &shard,
+                    "--shard-balance",
+                    balance,
+                ],
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            bytes.push(
+                stdout_json(&o)["runStatistics"]["bytesScanned"]
+                    .as_u64()
+                    .unwrap(),
+            );
+            outs.push(out);
+        }
+        let merged = format!("inv-{balance}-merged");
+        let mut args = vec!["jobs", "merge", "--out", &merged];
+        args.extend(outs.iter().map(String::as_str));
+        assert!(dragnet(dir, &args).status.success());
+        assert_eq!(comparable(&dir.join(&merged)), comparable(&dir.join("inv")));
+        bytes
+    };
+    inventory_shards(3, "hash");
+    let bytes = inventory_shards(2, "bytes");
     let largest = listed
         .iter()
         .map(|k| {

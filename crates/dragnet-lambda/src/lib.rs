@@ -34,6 +34,16 @@ pub(crate) fn env_flag(var: &impl Fn(&str) -> Option<String>, name: &str) -> Res
     }
 }
 
+/// An environment of these variables, for the settings tests.
+#[cfg(test)]
+pub(crate) fn test_env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: std::collections::BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
 /// Logs to stdout without timestamps (CloudWatch Logs stamps each line), filtered by
 /// `DRAGNET_LOG` (default `info`).
 pub fn init_logging() {

@@ -1,17 +1,8 @@
-use std::collections::BTreeMap;
-
 use dragnet_store::{DirStore, ObjectAttributes, ObjectStore};
 use serde_json::json;
 
 use super::*;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use crate::test_env as env;
 
 #[test]
 fn settings_need_the_isolation_bucket_and_read_the_options() {

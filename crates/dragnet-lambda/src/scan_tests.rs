@@ -1,19 +1,11 @@
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use dragnet_events::eventbridge::Published;
 use dragnet_store::{DirStore, ObjectStore};
 use serde_json::{json, Value};
 
 use super::*;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use crate::test_env as env;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -85,6 +77,20 @@ fn batches(store: &DirStore, size: usize) -> Vec<Value> {
         .collect()
 }
 
+/// The merge request of `run`, as the state machine sends it.
+fn merge(
+    f: &Fixture,
+    publish: &dyn Fn(&[Value]) -> Vec<Published>,
+    run: &str,
+) -> Result<Value, ScanError> {
+    handle_scan(
+        &f.store,
+        &f.settings,
+        publish,
+        json!({"Merge": {"RunId": run}}),
+    )
+}
+
 /// A publisher that keeps what it was given and accepts everything.
 #[derive(Default)]
 struct Recorder {
@@ -136,13 +142,7 @@ fn batches_then_merge_publish_one_event_per_affected_object() {
     }
     assert_eq!(scanned, 4);
     assert!(seen.borrow().is_empty(), "batches publish nothing");
-    let merged = handle_scan(
-        &f.store,
-        &f.settings,
-        &publish,
-        json!({"Merge": {"RunId": "run-1"}}),
-    )
-    .unwrap();
+    let merged = merge(&f, &publish, "run-1").unwrap();
     assert_eq!(merged["Batches"], 2);
     assert_eq!(merged["Statistics"]["objectsScanned"], 4, "{merged}");
     assert_eq!(
@@ -182,13 +182,7 @@ fn a_retried_batch_overwrites_its_own_output_and_the_merge_is_unchanged() {
     let first = handle_scan(&f.store, &f.settings, &publish, all[0].clone()).unwrap();
     let again = handle_scan(&f.store, &f.settings, &publish, all[0].clone()).unwrap();
     assert_eq!(first["Batch"], again["Batch"]);
-    let merged = handle_scan(
-        &f.store,
-        &f.settings,
-        &publish,
-        json!({"Merge": {"RunId": "run-1"}}),
-    )
-    .unwrap();
+    let merged = merge(&f, &publish, "run-1").unwrap();
     assert_eq!(merged["Batches"], 1);
     assert_eq!(merged["Findings"], 3);
     assert_eq!(seen.borrow().len(), 3, "each finding published once");
@@ -200,13 +194,7 @@ fn a_run_without_batches_merges_to_nothing() {
     let recorder = Recorder::default();
     let publish = |events: &[Value]| recorder.publish(events);
     let seen = &recorder.seen;
-    let merged = handle_scan(
-        &f.store,
-        &f.settings,
-        &publish,
-        json!({"Merge": {"RunId": "empty-run"}}),
-    )
-    .unwrap();
+    let merged = merge(&f, &publish, "empty-run").unwrap();
     assert_eq!(merged["Findings"], 0);
     assert!(seen.borrow().is_empty());
 }
@@ -228,13 +216,7 @@ fn rejected_events_fail_the_merge_with_a_retryable_error() {
             })
             .collect()
     };
-    let e = handle_scan(
-        &f.store,
-        &f.settings,
-        &reject,
-        json!({"Merge": {"RunId": "run-1"}}),
-    )
-    .unwrap_err();
+    let e = merge(&f, &reject, "run-1").unwrap_err();
     assert_eq!(e.error_type(), "PUBLISH_FAILED");
     assert!(e.to_string().contains("3 of 3"), "{e}");
 }
@@ -319,13 +301,7 @@ fn custom_identifiers_and_allow_lists_come_with_the_batch() {
     let publish = |events: &[Value]| recorder.publish(events);
     let seen = &recorder.seen;
     handle_scan(&f.store, &f.settings, &publish, batch).unwrap();
-    handle_scan(
-        &f.store,
-        &f.settings,
-        &publish,
-        json!({"Merge": {"RunId": "run-2"}}),
-    )
-    .unwrap();
+    merge(&f, &publish, "run-2").unwrap();
     let events = seen.borrow();
     assert_eq!(events.len(), 1);
     let custom = &events[0]["detail"]["classificationDetails"]["result"]["customDataIdentifiers"];
