@@ -148,7 +148,12 @@ fn every_state_machine_logs_execution_data_to_a_masked_log_group() {
             let parsed = dragnet_mask::MaskPolicy::parse(&policy.to_string())
                 .unwrap_or_else(|e| panic!("{id}: the log group's data protection policy: {e}"));
             let masked: BTreeSet<&str> = parsed.managed.iter().map(|m| m.id).collect();
-            assert_eq!(masked, maskable, "{id}: masks every maskable identifier");
+            let missing: Vec<_> = maskable.difference(&masked).collect();
+            let extra: Vec<_> = masked.difference(&maskable).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{id}: the log group's policy must mask every identifier with a CloudWatch name; add the names of {missing:?}, remove those of {extra:?}"
+            );
         }
     }
 }

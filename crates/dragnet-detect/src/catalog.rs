@@ -8,6 +8,7 @@
 use dragnet_model::Category;
 
 use crate::names;
+use crate::national;
 use crate::validators::{self, Validator};
 
 /// How one pattern of an identifier decides that a match counts.
@@ -154,6 +155,35 @@ macro_rules! key_block_identifier {
             }],
             validator: None,
             priority: 96,
+            cloudwatch_name: $cloudwatch,
+            examples: &[$($ex),+],
+            negative_examples: &[$($neg),+],
+        }
+    };
+}
+
+/// A Macie identifier whose pattern needs one of its keywords (in the column name or field
+/// path, or before the match within [`MANAGED_KEYWORD_DISTANCE`]): most national ids, tax and
+/// health numbers, and the card data other than the number itself.
+macro_rules! keyword_identifier {
+    (
+        $id:literal, $category:ident, recommended: $rec:literal, [$($kw:literal),+ $(,)?],
+        $regex:literal, $validator:expr, priority: $priority:literal, $cloudwatch:expr,
+        [$($ex:literal),+ $(,)?], [$($neg:literal),+ $(,)?] $(,)?
+    ) => {
+        ManagedIdentifier {
+            id: $id,
+            category: Category::$category,
+            recommended: $rec,
+            extension: false,
+            keywords: &[$($kw),+],
+            patterns: &[PatternDef {
+                regex: $regex,
+                kind: PatternKind::NeedsKeyword,
+                requires: None,
+            }],
+            validator: $validator,
+            priority: $priority,
             cloudwatch_name: $cloudwatch,
             examples: &[$($ex),+],
             negative_examples: &[$($neg),+],
@@ -941,6 +971,183 @@ pub static MANAGED: &[ManagedIdentifier] = &[
             "xoxb-abc-def",
         ],
     },
+
+    keyword_identifier!(
+        "UK_NATIONAL_INSURANCE_NUMBER", PersonalInformation, recommended: true,
+        ["insurance no", "insurance number", "national insurance number", "national insurance", "nin", "ni number", "ni no", "ni #", "nino"],
+        r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+        Some(national::uk_nino), priority: 80, Some("NationalInsuranceNumber-GB"),
+        ["National Insurance number: AB 12 34 56 C", "nino JG103759A", "NI number CE123456D"],
+        ["National Insurance number: QQ 12 34 56 C", "nino BG103759A", "ref AB 12 34 56 C"],
+    ),
+    keyword_identifier!(
+        "CREDIT_CARD_SECURITY_CODE", FinancialInformation, recommended: false,
+        ["card id", "card identification code", "card identification number", "card security code", "card validation code", "card validation number", "card verification data", "card verification value", "cvc", "cvc2", "cvv", "cvv2", "elo verification code", "security code", "security number", "verification code"],
+        r"\b\d{3,4}\b",
+        None, priority: 50, Some("CreditCardSecurityCode"),
+        ["CVV: 123", "card security code 4321", "cvc2=907"],
+        ["CVV: 12", "cvv 12345", "room 123"],
+    ),
+    keyword_identifier!(
+        "CREDIT_CARD_EXPIRATION", FinancialInformation, recommended: false,
+        ["exp d", "exp m", "exp y", "expiration", "expiry", "exp date", "expiration date", "expiry date", "expires", "valid thru", "valid through"],
+        r"\b(?:0?[1-9]|1[0-2]) ?[/\-] ?(?:20)?\d{2}\b",
+        None, priority: 50, Some("CreditCardExpiration"),
+        ["Expiration: 09/27", "expiry date 12-2029", "card expires 1/28"],
+        ["Expiration: 13/27", "expiry 2027", "issued 09/27"],
+    ),
+    keyword_identifier!(
+        "BANK_ACCOUNT_NUMBER", FinancialInformation, recommended: false,
+        ["bank account", "bank acct", "checking account", "checking acct", "deposit account", "deposit acct", "savings account", "savings acct", "chequing account", "chequing acct"],
+        r"\b\d{9,17}\b",
+        Some(national::bank_account), priority: 55, Some("BankAccountNumber-US"),
+        ["Bank account: 123456789012", "savings acct 00012345678", "checking account #482019374621"],
+        ["Bank account: 111111111111", "bank account 12345678", "order 123456789012"],
+    ),
+    keyword_identifier!(
+        "CREDIT_CARD_MAGNETIC_STRIPE", FinancialInformation, recommended: true,
+        ["card data", "iso7813", "mag", "magstripe", "stripe", "swipe", "track 1", "track 2", "track1", "track2"],
+        r"%B\d{13,19}\^[A-Za-z /.'\-]{2,26}\^\d{4}\d{0,40}\?|;\d{13,19}=\d{4}\d{0,40}\?",
+        Some(national::magnetic_stripe), priority: 92, None,
+        ["swipe: ;4532015112830366=25121011000012345678?", "track1 %B4532015112830366^LEE/ANN^2512101000000?", "magstripe ;5425233430109903=2701?"],
+        ["swipe: ;4532015112830367=25121011000012345678?", "track2 4532015112830366=2512?", "note ;4532015112830366=2512101?"],
+    ),
+    keyword_identifier!(
+        "SPAIN_DNI_NUMBER", PersonalInformation, recommended: true,
+        ["dni", "dni#", "documento nacional de identidad", "número de dni", "numero de dni", "identidad"],
+        r"\b\d{8}-?[A-Za-z]\b",
+        Some(national::spain_dni), priority: 79, None,
+        ["DNI: 12345678Z", "documento nacional de identidad 87654321-X", "dni 45678912S"],
+        ["DNI: 12345678A", "DNI: 00000000T", "ref 12345678Z"],
+    ),
+    keyword_identifier!(
+        "SPAIN_NIE_NUMBER", PersonalInformation, recommended: true,
+        ["nie", "nie#", "número de identidad de extranjero", "numero de identidad de extranjero", "número de identificación de extranjero", "extranjero"],
+        r"\b[XYZxyz]-?\d{7}-?[A-Za-z]\b",
+        Some(national::spain_nie), priority: 79, None,
+        ["NIE: X1234567L", "nie Y-7654321-G", "extranjero Z0000123J"],
+        ["NIE: X1234567A", "NIE: W1234567L", "ref X1234567L"],
+    ),
+    keyword_identifier!(
+        "SPAIN_NIF_NUMBER", PersonalInformation, recommended: true,
+        ["nif", "nif#", "número de identificación fiscal", "numero de identificacion fiscal"],
+        r"\b(?:\d{8}|[KLMXYZklmxyz]\d{7})-?[A-Za-z]\b",
+        Some(national::spain_nif), priority: 78, None,
+        ["NIF: 12345678Z", "nif K1234567L", "NIF X1234567L"],
+        ["NIF: 12345678A", "nif K1234567A", "cif 12345678Z"],
+    ),
+    keyword_identifier!(
+        "SPAIN_SOCIAL_SECURITY_NUMBER", PersonalInformation, recommended: true,
+        ["número de la seguridad social", "numero de la seguridad social", "seguridad social", "número de afiliación", "numero de afiliacion", "nss", "naf"],
+        r"\b\d{2}[ /\-]?\d{8}[ /\-]?\d{2}\b",
+        Some(national::spain_social_security), priority: 79, None,
+        ["Seguridad Social: 28 12345678 40", "nss 281234567840", "NAF 28/12345678/40"],
+        ["Seguridad Social: 28 12345678 41", "nss 991234567840", "ref 281234567840"],
+    ),
+    keyword_identifier!(
+        "GERMANY_TAX_IDENTIFICATION_NUMBER", PersonalInformation, recommended: true,
+        ["steuer-id", "steuer id", "steueridentifikationsnummer", "steuerliche identifikationsnummer", "identifikationsnummer", "idnr", "steuernummer", "tin"],
+        r"\b[1-9]\d ?\d{3} ?\d{3} ?\d{3}\b",
+        Some(national::germany_tax_id), priority: 79, None,
+        ["Steuer-ID: 65929970489", "steueridentifikationsnummer 86 095 742 719", "IdNr 26501789375"],
+        ["Steuer-ID: 65929970488", "Steuer-ID: 12345678901", "kunde 65929970489"],
+    ),
+    keyword_identifier!(
+        "FRANCE_HEALTH_INSURANCE_NUMBER", PersonalInformation, recommended: false,
+        ["insee", "numéro de sécurité sociale", "numero de securite sociale", "sécurité sociale", "securite sociale", "carte vitale", "nir", "numéro d'inscription au répertoire"],
+        r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}\b",
+        Some(national::france_insee), priority: 79, None,
+        ["numéro de sécurité sociale: 2 55 08 14 168 025 38", "INSEE 184037512345690", "carte vitale 2 93 06 99 014 001 08"],
+        ["numéro de sécurité sociale: 2 55 08 14 168 025 39", "INSEE 184037512345691", "ref 2 55 08 14 168 025 38"],
+    ),
+    keyword_identifier!(
+        "BRAZIL_CPF_NUMBER", PersonalInformation, recommended: true,
+        ["cpf", "cpf#", "cadastro de pessoas físicas", "cadastro de pessoa física", "cadastro de pessoas fisicas", "cadastro de pessoa fisica"],
+        r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b",
+        Some(national::brazil_cpf), priority: 79, None,
+        ["CPF: 111.444.777-35", "cpf 52998224725", "Cadastro de Pessoas Físicas 123.456.789-09"],
+        ["CPF: 111.444.777-36", "CPF: 111.111.111-11", "pedido 111.444.777-35"],
+    ),
+    keyword_identifier!(
+        "BRAZIL_CNPJ_NUMBER", PersonalInformation, recommended: false,
+        ["cnpj", "cnpj#", "cadastro nacional da pessoa jurídica", "cadastro nacional da pessoa juridica", "cadastro nacional de pessoa jurídica"],
+        r"\b\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2}\b",
+        Some(national::brazil_cnpj), priority: 79, None,
+        ["CNPJ: 11.222.333/0001-81", "cnpj 45048437000133", "CNPJ 06.047.821/0001-60"],
+        ["CNPJ: 11.222.333/0001-82", "CNPJ: 11.111.111/1111-11", "pedido 11.222.333/0001-81"],
+    ),
+    keyword_identifier!(
+        "INDIA_AADHAAR_NUMBER", PersonalInformation, recommended: false,
+        ["aadhaar", "aadhar", "aadhaar number", "uidai", "uid", "आधार"],
+        r"\b[2-9]\d{3}[ \-]?\d{4}[ \-]?\d{4}\b",
+        Some(national::aadhaar), priority: 79, None,
+        ["Aadhaar: 2341 2341 2346", "aadhaar no 498750123453", "UID 7654-3210-9878"],
+        ["Aadhaar: 2341 2341 2347", "Aadhaar: 1341 2341 2346", "order 2341 2341 2346"],
+    ),
+    keyword_identifier!(
+        "AUSTRALIA_TAX_FILE_NUMBER", PersonalInformation, recommended: true,
+        ["tax file number", "tax file no", "tfn", "tfn#"],
+        r"\b\d{3} ?\d{3} ?\d{2,3}\b",
+        Some(national::australia_tfn), priority: 78, None,
+        ["TFN: 123 456 782", "tax file number 459599230", "tfn 865 414 088"],
+        ["TFN: 123 456 783", "TFN: 000 000 000", "invoice 123 456 782"],
+    ),
+    keyword_identifier!(
+        "US_DRUG_ENFORCEMENT_AGENCY_NUMBER", PersonalInformation, recommended: false,
+        ["dea number", "dea registration", "dea registration number", "dea#", "dea no", "dea"],
+        r"\b[ABCDEFGHJKLMPRSTUXabcdefghjklmprstux][A-Za-z9]\d{7}\b",
+        Some(national::dea_number), priority: 79, None,
+        ["DEA number: AB1234563", "dea# BJ6125341", "DEA registration FS1234563"],
+        ["DEA number: AB1234564", "DEA: IB1234563", "ref AB1234563"],
+    ),
+    keyword_identifier!(
+        "USA_NATIONAL_PROVIDER_IDENTIFIER", PersonalInformation, recommended: false,
+        ["hipaa", "n.p.i", "national provider", "national provider identifier", "npi", "npi#"],
+        r"\b[12]\d{9}\b",
+        Some(national::npi), priority: 70, None,
+        ["NPI: 1234567893", "national provider identifier 1245678903", "npi# 1987654328"],
+        ["NPI: 1234567894", "NPI: 3234567893", "account 1234567893"],
+    ),
+    keyword_identifier!(
+        "USA_MEDICARE_BENEFICIARY_IDENTIFIER", PersonalInformation, recommended: false,
+        ["mbi", "medicare beneficiary", "medicare beneficiary identifier", "medicare number"],
+        r"\b[1-9][AC-HJKMNP-RT-Yac-hjkmnp-rt-y][AC-HJKMNP-RT-Yac-hjkmnp-rt-y0-9]\d-?[AC-HJKMNP-RT-Yac-hjkmnp-rt-y][AC-HJKMNP-RT-Yac-hjkmnp-rt-y0-9]\d-?[AC-HJKMNP-RT-Yac-hjkmnp-rt-y]{2}\d{2}\b",
+        None, priority: 79, Some("MedicareBeneficiaryNumber-US"),
+        ["MBI: 1EG4-TE5-MK73", "medicare beneficiary 1EG4TE5MK73", "Medicare number 9AA0-AA0-AA00"],
+        ["MBI: 1SG4-TE5-MK73", "MBI: 0EG4-TE5-MK73", "code 1EG4-TE5-MK73"],
+    ),
+    keyword_identifier!(
+        "MEXICO_CURP_NUMBER", PersonalInformation, recommended: false,
+        ["curp", "curp#", "clave única de registro de población", "clave unica de registro de poblacion"],
+        r"\b[A-Z][AEIOUX][A-Z]{2}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HMX](?:AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE)[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d\b",
+        Some(national::mexico_curp), priority: 79, None,
+        ["CURP: GODE561231HDFRRN00", "curp BADD110313HCMLNS06", "CURP MAPE850101MJCRRL05"],
+        ["CURP: GODE561231HDFRRN01", "CURP: GODE561331HDFRRN00", "ref GODE561231HDFRRN00"],
+    ),
+    keyword_identifier!(
+        "CHILE_RUT_NUMBER", PersonalInformation, recommended: false,
+        ["rut", "rut#", "rol único tributario", "rol unico tributario", "rol único nacional", "rol unico nacional"],
+        r"\b\d{1,2}\.?\d{3}\.?\d{3}-?[\dkK]\b",
+        Some(national::chile_rut), priority: 78, None,
+        ["RUT: 12.345.678-5", "rut 7.654.321-6", "Rol Único Tributario 20111222-2"],
+        ["RUT: 12.345.678-6", "RUT: 12.345.678-K", "folio 12.345.678-5"],
+    ),
+    keyword_identifier!(
+        "ARGENTINA_TARJETA_SUBE", PersonalInformation, recommended: false,
+        ["sube", "tarjeta sube", "número de tarjeta sube", "numero de tarjeta sube"],
+        r"\b6061[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{4}\b",
+        Some(national::sube), priority: 85, None,
+        ["SUBE: 6061 2612 3456 7890", "tarjeta sube 6061129876543216", "sube 6061-0055-5555-5558"],
+        ["SUBE: 6061 2612 3456 7891", "SUBE: 6062 2612 3456 7890", "ref 6061 2612 3456 7890"],
+    ),
+    keyword_identifier!(
+        "LATITUDE_LONGITUDE", PersonalInformation, recommended: false,
+        ["coordinate", "coordinates", "lat long", "latitude longitude", "lat/long", "latlng", "gps", "position", "location"],
+        r"[-+]?\b\d{1,2}\.\d{4,}\s?,\s?[-+]?\d{1,3}\.\d{4,}\b",
+        Some(national::lat_long), priority: 60, None,
+        ["coordinates: 47.6062, -122.3321", "gps -33.86882,151.20929", "position 51.50735, -0.12776"],
+        ["coordinates: 147.6062, -122.3321", "coordinates 47.6, -122.3", "temps 47.6062, -122.3321"],
+    ),
 ];
 
 /// Looks up a managed identifier by Macie id.

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod judge;
 pub mod keywords;
 pub mod names;
+pub mod national;
 pub mod selection;
 pub mod validators;
 

@@ -1,0 +1,423 @@
+//! Validators of national identity, tax, health and payment numbers: each format's own check
+//! digit or allocation rule, so a keyword next to any number of the right length is not enough.
+//! They share the [`crate::validators::Validator`] signature (the unit and the match range).
+
+use std::ops::Range;
+
+use crate::validators::{bounded_by_non_digit, luhn};
+
+fn digits(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect()
+}
+
+fn number(d: &[u8]) -> u64 {
+    d.iter().fold(0, |n, &x| n * 10 + u64::from(x))
+}
+
+/// The match without the separators (space, `-`, `.`, `/`) formats allow, uppercased.
+fn compact(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .filter(|b| !matches!(b, b' ' | b'-' | b'.' | b'/'))
+        .map(u8::to_ascii_uppercase)
+        .collect()
+}
+
+/// A UK National Insurance number: prefix letters HMRC allocates (not D, F, I, Q, U, V; second
+/// not O; not BG, GB, KN, NK, NT, TN, ZZ), six digits, suffix A–D. The QQ prefix is HMRC's
+/// example range and never issued.
+pub fn uk_nino(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    if c.len() != 9 {
+        return false;
+    }
+    let bad_first = b"DFIQUV";
+    let bad_second = b"DFIOQUV";
+    let prefix = &c[..2];
+    !bad_first.contains(&c[0])
+        && !bad_second.contains(&c[1])
+        && ![b"BG", b"GB", b"KN", b"NK", b"NT", b"TN", b"ZZ"]
+            .iter()
+            .any(|p| p.as_slice() == prefix)
+        && matches!(c[8], b'A'..=b'D')
+}
+
+const DNI_LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+
+/// The check letter of a Spanish DNI/NIE number.
+fn spanish_letter(n: u64) -> u8 {
+    DNI_LETTERS[(n % 23) as usize]
+}
+
+/// A Spanish DNI: eight digits and the mod-23 check letter (all zeros never issued).
+pub fn spain_dni(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    c.len() == 9
+        && c[..8].iter().all(u8::is_ascii_digit)
+        && c[..8].iter().any(|&d| d != b'0')
+        && spanish_letter(number(&digits(&c[..8]))) == c[8]
+}
+
+/// A Spanish NIE: X, Y or Z (standing for 0, 1, 2), seven digits and the DNI check letter.
+pub fn spain_nie(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    if c.len() != 9 || !c[1..8].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let lead = match c[0] {
+        b'X' => 0,
+        b'Y' => 1,
+        b'Z' => 2,
+        _ => return false,
+    };
+    spanish_letter(lead * 10_000_000 + number(&digits(&c[1..8]))) == c[8]
+}
+
+/// A Spanish NIF of a person: a DNI, an NIE, or a K/L/M number (seven digits and the check
+/// letter of those digits).
+pub fn spain_nif(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m.clone()]);
+    match c.first() {
+        Some(b'K' | b'L' | b'M') => {
+            c.len() == 9
+                && c[1..8].iter().all(u8::is_ascii_digit)
+                && spanish_letter(number(&digits(&c[1..8]))) == c[8]
+        }
+        Some(b'X' | b'Y' | b'Z') => spain_nie(text, m),
+        _ => spain_dni(text, m),
+    }
+}
+
+/// A Spanish social security number: province (01–53, 66), eight digits, and two control
+/// digits, the first ten as one number mod 97 (a number under 10^7 is prefixed by the
+/// province alone, as the Seguridad Social computes it).
+pub fn spain_social_security(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 12 {
+        return false;
+    }
+    let province = number(&d[..2]);
+    if !matches!(province, 1..=53 | 66) {
+        return false;
+    }
+    let body = number(&d[2..10]);
+    let base = if body < 10_000_000 {
+        province * 10_000_000 + body
+    } else {
+        number(&d[..10])
+    };
+    base % 97 == number(&d[10..]) && bounded_by_non_digit(text, m)
+}
+
+/// A German tax identification number (Steuer-IdNr): eleven digits, not starting with 0; in
+/// the first ten exactly one digit repeats (twice, or three times but not three in a row);
+/// check digit by ISO 7064 MOD 11,10.
+pub fn germany_tax_id(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 11 || d[0] == 0 {
+        return false;
+    }
+    let mut counts = [0u8; 10];
+    for &x in &d[..10] {
+        counts[usize::from(x)] += 1;
+    }
+    let repeated: Vec<u8> = counts.iter().copied().filter(|&c| c > 1).collect();
+    if repeated.len() != 1 || repeated[0] > 3 {
+        return false;
+    }
+    if repeated[0] == 3 && d[..10].windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
+        return false;
+    }
+    let mut product = 10u32;
+    for &x in &d[..10] {
+        let mut sum = (u32::from(x) + product) % 10;
+        if sum == 0 {
+            sum = 10;
+        }
+        product = (sum * 2) % 11;
+    }
+    let check = match 11 - product {
+        10 => 0,
+        c => c,
+    };
+    check == u32::from(d[10]) && bounded_by_non_digit(text, m)
+}
+
+/// A French social security number (NIR, "numéro INSEE"): sex, year, month, department
+/// (2A/2B for Corsica), commune, order number, and the key 97 − (number mod 97).
+pub fn france_insee(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    if c.len() != 15 {
+        return false;
+    }
+    let mut body = c[..13].to_vec();
+    // Corsica: 2A counts as 19 and 2B as 18 in the key's computation.
+    let offset = match (body[5], body[6]) {
+        (b'2', b'A') => Some(1_000_000),
+        (b'2', b'B') => Some(2_000_000),
+        _ => None,
+    };
+    if offset.is_some() {
+        body[6] = b'0';
+    }
+    if !body.iter().all(u8::is_ascii_digit) || !c[13..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let mut n = number(&digits(&body));
+    if let Some(o) = offset {
+        n -= o;
+    }
+    97 - n % 97 == number(&digits(&c[13..]))
+}
+
+/// A Brazilian CPF: eleven digits with two mod-11 check digits; all-equal digits are invalid.
+pub fn brazil_cpf(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 11 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let check = |len: usize| -> u8 {
+        let sum: u32 = d[..len]
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| u32::from(x) * (len as u32 + 1 - i as u32))
+            .sum();
+        ((sum * 10 % 11) % 10) as u8
+    };
+    check(9) == d[9] && check(10) == d[10] && bounded_by_non_digit(text, m)
+}
+
+/// A Brazilian CNPJ: fourteen digits with two weighted mod-11 check digits.
+pub fn brazil_cnpj(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 14 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    const WEIGHTS: [u32; 13] = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
+    let check = |len: usize| -> u8 {
+        let weights = &WEIGHTS[13 - len..];
+        let sum: u32 = d[..len]
+            .iter()
+            .zip(weights)
+            .map(|(&x, w)| u32::from(x) * w)
+            .sum();
+        match sum % 11 {
+            0 | 1 => 0,
+            r => (11 - r) as u8,
+        }
+    };
+    check(12) == d[12] && check(13) == d[13] && bounded_by_non_digit(text, m)
+}
+
+/// Verhoeff's dihedral-group checksum (Aadhaar).
+fn verhoeff(d: &[u8]) -> bool {
+    const MUL: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const PERM: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    let mut c = 0u8;
+    for (i, &x) in d.iter().rev().enumerate() {
+        c = MUL[usize::from(c)][usize::from(PERM[i % 8][usize::from(x)])];
+    }
+    c == 0
+}
+
+/// An Indian Aadhaar number: twelve digits, not starting with 0 or 1, Verhoeff checksum.
+pub fn aadhaar(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    d.len() == 12 && d[0] >= 2 && verhoeff(&d) && bounded_by_non_digit(text, m)
+}
+
+/// An Australian tax file number: eight or nine digits whose weighted sum is a multiple of 11.
+pub fn australia_tfn(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    let weights: &[u32] = match d.len() {
+        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
+        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
+        _ => return false,
+    };
+    let sum: u32 = d.iter().zip(weights).map(|(&x, w)| u32::from(x) * w).sum();
+    sum > 0 && sum.is_multiple_of(11) && bounded_by_non_digit(text, m)
+}
+
+/// A US DEA registration number: two letters and seven digits, the last the check digit of
+/// (d1 + d3 + d5) + 2 × (d2 + d4 + d6).
+pub fn dea_number(text: &[u8], m: Range<usize>) -> bool {
+    let v = &text[m];
+    if v.len() != 9 {
+        return false;
+    }
+    let d = digits(&v[2..]);
+    if d.len() != 7 {
+        return false;
+    }
+    let sum = u32::from(d[0] + d[2] + d[4]) + 2 * u32::from(d[1] + d[3] + d[5]);
+    sum % 10 == u32::from(d[6])
+}
+
+/// A US National Provider Identifier: ten digits, Luhn over the number prefixed by 80840.
+pub fn npi(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 10 {
+        return false;
+    }
+    let mut full = vec![8, 0, 8, 4, 0];
+    full.extend_from_slice(&d);
+    luhn(&full) && bounded_by_non_digit(text, m)
+}
+
+/// A Mexican CURP: its eighteenth character is the check digit of the first seventeen.
+pub fn mexico_curp(text: &[u8], m: Range<usize>) -> bool {
+    let c = &text[m];
+    if c.len() != 18 {
+        return false;
+    }
+    // The alphabet of the check, with Ñ (not in the regex) left in place.
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMN\0OPQRSTUVWXYZ";
+    let mut sum = 0u32;
+    for (i, ch) in c[..17].iter().enumerate() {
+        match ALPHABET.iter().position(|a| a == ch) {
+            Some(v) => sum += v as u32 * (18 - i as u32),
+            None => return false,
+        }
+    }
+    u32::from(c[17].wrapping_sub(b'0')) == (10 - sum % 10) % 10
+}
+
+/// A Chilean RUT/RUN: the body and its mod-11 check character (0–9 or K).
+pub fn chile_rut(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m.clone()]);
+    let (body, check) = c.split_at(c.len().saturating_sub(1));
+    if body.len() < 7 || !body.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let mut sum = 0u32;
+    let mut factor = 2;
+    for &x in body.iter().rev() {
+        sum += u32::from(x - b'0') * factor;
+        factor = if factor == 7 { 2 } else { factor + 1 };
+    }
+    let expected = match 11 - sum % 11 {
+        11 => b'0',
+        10 => b'K',
+        r => b'0' + r as u8,
+    };
+    check == [expected] && bounded_by_non_digit(text, m)
+}
+
+/// An Argentine SUBE card number: sixteen digits starting 6061, Luhn.
+pub fn sube(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    d.len() == 16 && d.starts_with(&[6, 0, 6, 1]) && luhn(&d) && bounded_by_non_digit(text, m)
+}
+
+/// Magnetic stripe track data (ISO/IEC 7813 tracks 1 and 2): the account number it carries
+/// passes Luhn.
+pub fn magnetic_stripe(text: &[u8], m: Range<usize>) -> bool {
+    let track = &text[m];
+    let start = track
+        .iter()
+        .position(u8::is_ascii_digit)
+        .unwrap_or(track.len());
+    let pan: Vec<u8> = track[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect();
+    (13..=19).contains(&pan.len()) && luhn(&pan)
+}
+
+/// A decimal-degree coordinate pair: latitude within ±90, longitude within ±180.
+pub fn lat_long(text: &[u8], m: Range<usize>) -> bool {
+    let pair = String::from_utf8_lossy(&text[m]);
+    let mut parts = pair.split(',').map(|p| p.trim().parse::<f64>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(lat)), Some(Ok(lon))) => lat.abs() <= 90.0 && lon.abs() <= 180.0,
+        _ => false,
+    }
+}
+
+/// A bank account number: nine to seventeen digits that are not all the same digit.
+pub fn bank_account(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    (9..=17).contains(&d.len()) && d.iter().any(|&x| x != d[0]) && bounded_by_non_digit(text, m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::validators::Validator;
+
+    fn ok(v: Validator, s: &str) -> bool {
+        v(s.as_bytes(), 0..s.len())
+    }
+
+    #[test]
+    fn published_examples_pass_and_altered_ones_fail() {
+        let cases: &[(Validator, &str, &str)] = &[
+            (uk_nino, "AB 12 34 56 C", "QQ 12 34 56 C"),
+            (spain_dni, "12345678Z", "12345678A"),
+            (spain_nie, "X1234567L", "X1234567A"),
+            (spain_nif, "K1234567L", "K1234567A"),
+            (spain_social_security, "281234567840", "281234567841"),
+            (germany_tax_id, "65929970489", "65929970488"),
+            (
+                france_insee,
+                "2 55 08 14 168 025 38",
+                "2 55 08 14 168 025 39",
+            ),
+            (brazil_cpf, "111.444.777-35", "111.444.777-36"),
+            (brazil_cnpj, "11.222.333/0001-81", "11.222.333/0001-82"),
+            (aadhaar, "2341 2341 2346", "2341 2341 2347"),
+            (australia_tfn, "123 456 782", "123 456 783"),
+            (dea_number, "AB1234563", "AB1234564"),
+            (npi, "1234567893", "1234567894"),
+            (mexico_curp, "GODE561231HDFRRN00", "GODE561231HDFRRN01"),
+            (chile_rut, "12.345.678-5", "12.345.678-6"),
+            (sube, "6061261234567890", "6061261234567891"),
+            (
+                magnetic_stripe,
+                ";4532015112830366=25121011000012345678?",
+                ";4532015112830367=2512101?",
+            ),
+            (lat_long, "47.6062, -122.3321", "147.6062, -122.3321"),
+            (bank_account, "123456789012", "111111111111"),
+        ];
+        for (v, good, bad) in cases {
+            assert!(ok(*v, good), "{good} should pass");
+            assert!(!ok(*v, bad), "{bad} should fail");
+        }
+    }
+
+    #[test]
+    fn corsican_insee_numbers_use_their_department_offsets() {
+        // 2A counts as 19: key = 97 - (1 84 03 19 ... mod 97) computed with 19 in place.
+        let n: u64 = 1_840_319_123_456;
+        let key = 97 - n % 97;
+        let corsican = format!("1840{}2A123456{key:02}", 3);
+        assert!(ok(france_insee, &corsican), "{corsican}");
+    }
+}
