@@ -161,7 +161,9 @@ pub struct Engine {
 struct Inner {
     identifiers: Vec<CompiledIdentifier>,
     keyword_ac: Option<AhoCorasick>,
-    keyword_owner: Vec<(usize, Vec<u8>)>,
+    /// For each keyword of the automaton (by pattern id): the identifiers it belongs to (one
+    /// keyword may serve several, e.g. `passport`) and its text.
+    keyword_owner: Vec<(Vec<usize>, Vec<u8>)>,
     allow: AllowMatcher,
     /// The plan for free text (nothing qualified).
     default_plan: Arc<ScanPlan>,
@@ -341,7 +343,8 @@ impl Engine {
         // ADDRESS's keywords only qualify column names). Leftmost-longest matching lets the
         // automaton use its prefilter; where keywords overlap, the longest counts (it ends
         // later, so nothing within the distance is lost).
-        let mut keyword_owner = Vec::new();
+        let mut keyword_owner: Vec<(Vec<usize>, Vec<u8>)> = Vec::new();
+        let mut keyword_index: HashMap<String, usize> = HashMap::new();
         let mut keyword_texts = Vec::new();
         let raw_keywords = managed
             .iter()
@@ -357,8 +360,21 @@ impl Engine {
             }
             for k in kws {
                 for variant in case_variants(&k.to_lowercase()) {
-                    keyword_owner.push((i, variant.clone().into_bytes()));
-                    keyword_texts.push(variant);
+                    // One automaton pattern per distinct keyword: with duplicates, a match would
+                    // credit only the first identifier that has it.
+                    match keyword_index.get(&variant) {
+                        Some(&at) => {
+                            let owners: &mut Vec<usize> = &mut keyword_owner[at].0;
+                            if !owners.contains(&i) {
+                                owners.push(i);
+                            }
+                        }
+                        None => {
+                            keyword_index.insert(variant.clone(), keyword_texts.len());
+                            keyword_owner.push((vec![i], variant.clone().into_bytes()));
+                            keyword_texts.push(variant);
+                        }
+                    }
                 }
             }
         }
@@ -611,7 +627,7 @@ impl Engine {
             return;
         };
         for m in ac.find_iter(text) {
-            let (owner, kw) = &self.inner.keyword_owner[m.pattern().as_usize()];
+            let (owners, kw) = &self.inner.keyword_owner[m.pattern().as_usize()];
             let starts_alnum = kw.first().is_some_and(u8::is_ascii_alphanumeric);
             let ends_alnum = kw.last().is_some_and(u8::is_ascii_alphanumeric);
             let before_ok =
@@ -619,7 +635,7 @@ impl Engine {
             let after_ok =
                 !ends_alnum || m.end() >= text.len() || !text[m.end()].is_ascii_alphanumeric();
             if before_ok && after_ok {
-                ends.push((*owner, m.end()));
+                ends.extend(owners.iter().map(|&owner| (owner, m.end())));
             }
         }
     }

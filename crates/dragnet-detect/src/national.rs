@@ -365,6 +365,102 @@ pub fn bank_account(text: &[u8], m: Range<usize>) -> bool {
     (9..=17).contains(&d.len()) && d.iter().any(|&x| x != d[0]) && bounded_by_non_digit(text, m)
 }
 
+/// The ICAO 9303 check digit (weights 7, 3, 1; letters A=10 … Z=35) of `chars`.
+fn icao_check_digit(chars: &[u8]) -> Option<u8> {
+    let mut sum = 0u32;
+    for (i, &c) in chars.iter().enumerate() {
+        let v = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return None,
+        };
+        sum += v * [7, 3, 1][i % 3];
+    }
+    Some((sum % 10) as u8)
+}
+
+/// A German identity card or passport number: nine characters from the alphabet the
+/// Bundesdruckerei uses (no vowels but none of the look-alikes), at least one digit, and,
+/// when a tenth character is given, its ICAO 9303 check digit.
+pub fn germany_document_number(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    let body = &c[..c.len().min(9)];
+    if body.len() != 9 || !body.iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    match c.len() {
+        9 => true,
+        10 => c[9].is_ascii_digit() && icao_check_digit(body) == Some(c[9] - b'0'),
+        _ => false,
+    }
+}
+
+/// An Italian codice fiscale: sixteen characters whose last is the check letter of the
+/// first fifteen (odd positions by the Agenzia delle Entrate's table, even by value).
+pub fn italy_codice_fiscale(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    if c.len() != 16 {
+        return false;
+    }
+    const ODD: [u32; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    let mut sum = 0u32;
+    for (i, &ch) in c[..15].iter().enumerate() {
+        let (index, digit) = match ch {
+            b'0'..=b'9' => (usize::from(ch - b'0'), u32::from(ch - b'0')),
+            b'A'..=b'Z' => (usize::from(ch - b'A'), u32::from(ch - b'A')),
+            _ => return false,
+        };
+        sum += if i % 2 == 0 { ODD[index] } else { digit };
+    }
+    c[15] == b'A' + (sum % 26) as u8
+}
+
+/// A French tax number (numéro fiscal / SPI): thirteen digits starting 0–3, the last three
+/// the first ten mod 511.
+pub fn france_tax_number(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    d.len() == 13
+        && d[0] <= 3
+        && number(&d[..10]) % 511 == number(&d[10..])
+        && bounded_by_non_digit(text, m)
+}
+
+/// A Spanish CIF (tax id of an organisation): a letter for the kind of entity, seven digits,
+/// and a control digit or letter from the Luhn-like sum of the digits.
+pub fn spain_cif(text: &[u8], m: Range<usize>) -> bool {
+    let c = compact(&text[m]);
+    if c.len() != 9 || !b"ABCDEFGHJNPQRSUVW".contains(&c[0]) {
+        return false;
+    }
+    let d = &c[1..8];
+    if !d.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let v = |i: usize| u32::from(d[i] - b'0');
+    let even: u32 = v(1) + v(3) + v(5);
+    let odd: u32 = [0, 2, 4, 6]
+        .iter()
+        .map(|&i| (v(i) * 2) / 10 + (v(i) * 2) % 10)
+        .sum();
+    let control = (10 - (even + odd) % 10) % 10;
+    c[8] == b'0' + control as u8 || c[8] == b"JABCDEFGHI"[control as usize]
+}
+
+/// A passport or document number: at least one digit, and not one digit repeated (the
+/// placeholder `111111111`).
+pub fn document_number(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    !d.is_empty() && d.iter().any(|&x| x != d[0]) && bounded_by_non_digit(text, m)
+}
+
+/// At least one digit: a document number of letters alone is a word.
+pub fn has_digit(text: &[u8], m: Range<usize>) -> bool {
+    text[m].iter().any(u8::is_ascii_digit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +501,12 @@ mod tests {
             ),
             (lat_long, "47.6062, -122.3321", "147.6062, -122.3321"),
             (bank_account, "123456789012", "111111111111"),
+            (germany_document_number, "T220001293", "T220001294"),
+            (germany_document_number, "L01X00T47", "LAXXXXTAB"),
+            (italy_codice_fiscale, "RSSMRA85T10A562S", "RSSMRA85T10A562T"),
+            (france_tax_number, "3023217600053", "3023217600054"),
+            (spain_cif, "A13585625", "A13585626"),
+            (spain_cif, "Q2826000H", "Q2826000J"),
         ];
         for (v, good, bad) in cases {
             assert!(ok(*v, good), "{good} should pass");

@@ -338,3 +338,47 @@ fn judge_caps_locations_and_picks_type() {
         .unwrap();
     assert_eq!(cells[0].file_name.as_deref(), Some("inner/a.csv"));
 }
+
+#[test]
+fn a_keyword_shared_by_identifiers_gates_each_of_them() {
+    // `passport` is a keyword of the US, French and Italian passport numbers; one
+    // occurrence must let each of them look for its own format.
+    let engine = managed_engine();
+    let text = "passport 12AB34567; passport C03005988; passport YA1234567";
+    let found = ids_found(&engine, text, &Qualification::default());
+    for id in [
+        "FRANCE_PASSPORT_NUMBER",
+        "USA_PASSPORT_NUMBER",
+        "ITALY_PASSPORT_NUMBER",
+    ] {
+        assert!(found.iter().any(|f| f == id), "{id} in {found:?}");
+    }
+    // Custom identifiers sharing a keyword with a managed one are gated by it too.
+    let ids = custom(r#"[{"id":"p","name":"p","regex":"P-\\d{4}","keywords":["passport"]}]"#);
+    let managed: Vec<&ManagedIdentifier> = MANAGED.iter().collect();
+    let engine = Engine::new(&managed, &ids, AllowMatcher::default()).unwrap();
+    let found = ids_found(
+        &engine,
+        "passport P-1234 C03005988",
+        &Qualification::default(),
+    );
+    assert!(found.contains(&"p".to_string()), "{found:?}");
+    assert!(
+        found.contains(&"USA_PASSPORT_NUMBER".to_string()),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn keywords_match_accented_capitals() {
+    let engine = managed_engine();
+    let found = ids_found(
+        &engine,
+        "NÚMERO DE PASAPORTE PAA123456",
+        &Qualification::default(),
+    );
+    assert!(
+        found.contains(&"SPAIN_PASSPORT_NUMBER".to_string()),
+        "{found:?}"
+    );
+}
