@@ -189,6 +189,24 @@ pub enum IdentifiersCommand {
     Test(TestArgs),
     /// Run every managed identifier's positive and negative examples; exit 1 if any fails.
     Check,
+    /// Precision and recall of every managed identifier on a labelled corpus.
+    Accuracy(AccuracyArgs),
+}
+
+/// `dragnet identifiers accuracy`.
+#[derive(Debug, Args)]
+pub struct AccuracyArgs {
+    /// The corpus: JSON Lines of `{"text", "labels", "column"?}` (see
+    /// sample-data/accuracy/generate.py).
+    #[arg(long, default_value = "sample-data/accuracy/corpus.jsonl")]
+    pub corpus: PathBuf,
+    /// `table` or `markdown` (the README's table).
+    #[arg(long, default_value = "table", value_parser = ["table", "markdown"])]
+    pub format: String,
+    /// Exit 1 when an identifier with a validator scores under 0.98 precision or recall, or
+    /// NAME or ADDRESS under 0.90.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `dragnet identifiers test`.

@@ -48,6 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),
         Command::Identifiers(IdentifiersCommand::Test(args)) => identifiers_test(args),
         Command::Identifiers(IdentifiersCommand::Check) => identifiers_check(),
+        Command::Identifiers(IdentifiersCommand::Accuracy(args)) => crate::accuracy::run(&args),
         Command::SampleData(args) => sample_data(args),
     }
 }

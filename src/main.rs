@@ -3,6 +3,7 @@
 //! The binary wires the crates together: argument parsing, config and file loading, output.
 //! Exit status: 0 success, 1 the job failed, 2 bad usage or bad input.
 
+mod accuracy;
 mod cli;
 mod commands;
 mod config;

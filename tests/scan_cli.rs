@@ -504,3 +504,59 @@ fn identifiers_check_runs_every_example() {
         "{text}"
     );
 }
+
+#[test]
+fn accuracy_on_the_project_corpus_meets_the_targets() {
+    let corpus = repo().join("sample-data/accuracy/corpus.jsonl");
+    let work = tempfile::tempdir().unwrap();
+    let o = dragnet(
+        work.path(),
+        &[
+            "identifiers",
+            "accuracy",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--check",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for id in [
+        "NAME",
+        "ADDRESS",
+        "USA_SOCIAL_SECURITY_NUMBER",
+        "INDIA_AADHAAR_NUMBER",
+    ] {
+        assert!(text.contains(&format!("| `{id}` |")), "{id} scored: {text}");
+    }
+    // A corpus whose labels the engine cannot meet fails --check, naming the identifier.
+    let bad = work.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"text\": \"SSN: 000-12-3456\", \"labels\": [\"USA_SOCIAL_SECURITY_NUMBER\"]}\n",
+    )
+    .unwrap();
+    let o = dragnet(
+        work.path(),
+        &[
+            "identifiers",
+            "accuracy",
+            "--corpus",
+            bad.to_str().unwrap(),
+            "--check",
+        ],
+    );
+    expect_failure(&o, 1, "under target: USA_SOCIAL_SECURITY_NUMBER");
+    std::fs::write(&bad, "{\"text\": \"x\", \"labels\": [\"NOPE\"]}\n").unwrap();
+    let o = dragnet(
+        work.path(),
+        &["identifiers", "accuracy", "--corpus", bad.to_str().unwrap()],
+    );
+    expect_failure(
+        &o,
+        2,
+        "bad.jsonl line 1: \"NOPE\" is not a managed identifier id",
+    );
+}

@@ -980,13 +980,15 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         ["National Insurance number: AB 12 34 56 C", "nino JG103759A", "NI number CE123456D"],
         ["National Insurance number: QQ 12 34 56 C", "nino BG103759A", "ref AB 12 34 56 C"],
     ),
+    // Differs from Macie on purpose: the code must stand alone, since Macie's "security
+    // number" keyword also sits inside "social security number", next to 666-95-3046.
     keyword_identifier!(
         "CREDIT_CARD_SECURITY_CODE", FinancialInformation, recommended: false,
         ["card id", "card identification code", "card identification number", "card security code", "card validation code", "card validation number", "card verification data", "card verification value", "cvc", "cvc2", "cvv", "cvv2", "elo verification code", "security code", "security number", "verification code"],
         r"\b\d{3,4}\b",
-        None, priority: 50, Some("CreditCardSecurityCode"),
+        Some(national::standalone_number), priority: 50, Some("CreditCardSecurityCode"),
         ["CVV: 123", "card security code 4321", "cvc2=907"],
-        ["CVV: 12", "cvv 12345", "room 123"],
+        ["CVV: 12", "social security number 666-95-3046", "room 123"],
     ),
     keyword_identifier!(
         "CREDIT_CARD_EXPIRATION", FinancialInformation, recommended: false,

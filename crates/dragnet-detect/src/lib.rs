@@ -6,6 +6,7 @@
 //! text with their context; the job engine tallies what it reports.
 #![warn(missing_docs)]
 
+pub mod accuracy;
 pub mod allow;
 pub mod catalog;
 pub mod check;

@@ -456,6 +456,21 @@ pub fn document_number(text: &[u8], m: Range<usize>) -> bool {
     !d.is_empty() && d.iter().any(|&x| x != d[0]) && bounded_by_non_digit(text, m)
 }
 
+/// A number standing on its own (a card security code): not part of a longer structured
+/// number such as `666-95-3046` or `12.50`, whose pieces a short pattern would otherwise
+/// match ("social security number 666-95-3046" holds the security-code keyword).
+pub fn standalone_number(text: &[u8], m: Range<usize>) -> bool {
+    let joined = |sep: Option<&u8>, beyond: Option<&u8>| {
+        matches!(sep, Some(b'-' | b'.' | b'/' | b',' | b':'))
+            && beyond.is_some_and(u8::is_ascii_digit)
+    };
+    let before = m.start.checked_sub(1).and_then(|i| text.get(i));
+    let before2 = m.start.checked_sub(2).and_then(|i| text.get(i));
+    bounded_by_non_digit(text, m.clone())
+        && !joined(before, before2)
+        && !joined(text.get(m.end), text.get(m.end + 1))
+}
+
 /// At least one digit: a document number of letters alone is a word.
 pub fn has_digit(text: &[u8], m: Range<usize>) -> bool {
     text[m].iter().any(u8::is_ascii_digit)
@@ -512,6 +527,15 @@ mod tests {
             assert!(ok(*v, good), "{good} should pass");
             assert!(!ok(*v, bad), "{bad} should fail");
         }
+    }
+
+    #[test]
+    fn a_security_code_stands_alone() {
+        assert!(standalone_number(b"CVV 123", 4..7));
+        assert!(standalone_number(b"cvc2=907.", 5..8));
+        assert!(!standalone_number(b"666-95-3046", 0..3));
+        assert!(!standalone_number(b"666-95-3046", 7..11));
+        assert!(!standalone_number(b"total 12.50", 9..11));
     }
 
     #[test]

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Generates dragnet's labelled accuracy corpus (corpus.jsonl next to this file).
+
+Each line is one unit the engine scans, with the identifiers that must be found in it:
+  {"text": "...", "labels": ["ID", ...]}                    free text
+  {"column": "ssn", "text": "...", "labels": ["ID", ...]}   a CSV cell under that header
+
+Values are computed here, independently of the engine's Rust validators (the algorithms are
+written again from each format's published rule), and placed in varied contexts: positives
+with a keyword before the value or in the column name; negatives with a broken check digit,
+without a keyword, or in the shape of the value but not one (order numbers, product names).
+Fixed seed: running it again writes the same corpus. `dragnet identifiers accuracy` scores it.
+"""
+
+import json
+import pathlib
+import random
+
+rng = random.Random(20261123)
+OUT = pathlib.Path(__file__).with_name("corpus.jsonl")
+cases = []
+
+
+def digits(n):
+    return "".join(str(rng.randrange(10)) for _ in range(n))
+
+
+def luhn_ok(s):
+    d = [int(c) for c in s][::-1]
+    return (sum(d[0::2]) + sum(sum(divmod(2 * x, 10)) for x in d[1::2])) % 10 == 0
+
+
+def luhn_complete(prefix):
+    return next(prefix + str(c) for c in range(10) if luhn_ok(prefix + str(c)))
+
+
+def bump_last_digit(v):
+    i = max(i for i, c in enumerate(v) if c.isdigit())
+    return v[:i] + str((int(v[i]) + 1) % 10) + v[i + 1 :]
+
+
+# --- value generators: (valid, invalid) pairs ---------------------------------------------
+
+def ssn():
+    while True:
+        area = rng.randrange(1, 900)
+        if area != 666:
+            break
+    v = f"{area:03d}-{rng.randrange(1, 100):02d}-{rng.randrange(1, 10000):04d}"
+    bad = f"{rng.choice([0, 666, 912]):03d}-{rng.randrange(1, 100):02d}-{rng.randrange(1, 10000):04d}"
+    return v, bad
+
+
+def card():
+    prefix = rng.choice(["4" + digits(5), "51" + digits(4), "37" + digits(4)])
+    length = 15 if prefix.startswith("37") else 16
+    v = luhn_complete(prefix + digits(length - 7))
+    return v, bump_last_digit(v)
+
+
+def sin():
+    v = luhn_complete(str(rng.choice([1, 2, 3, 4, 5, 6, 7, 9])) + digits(7))
+    return f"{v[:3]} {v[3:6]} {v[6:]}", bump_last_digit(f"{v[:3]} {v[3:6]} {v[6:]}")
+
+
+def nhs():
+    while True:
+        d = [rng.randrange(10) for _ in range(9)]
+        check = 11 - sum(x * (10 - i) for i, x in enumerate(d)) % 11
+        check = 0 if check == 11 else check
+        if check != 10 and len(set(d)) > 1:
+            s = "".join(map(str, d)) + str(check)
+            return f"{s[:3]} {s[3:6]} {s[6:]}", bump_last_digit(f"{s[:3]} {s[3:6]} {s[6:]}")
+
+
+def itin():
+    group = rng.choice(list(range(50, 66)) + list(range(70, 89)) + [90, 91, 92] + list(range(94, 100)))
+    v = f"9{digits(2)}-{group}-{digits(4)}"
+    return v, f"9{v[1:3]}-{rng.choice([10, 40, 93])}-{v[-4:]}"
+
+
+def iban(country, bban_len, numeric=True):
+    bban = digits(bban_len) if numeric else "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + digits(bban_len - 4)
+    moved = bban + country + "00"
+    num = int("".join(str(int(c, 36)) for c in moved))
+    check = 98 - num % 97
+    v = f"{country}{check:02d}{bban}"
+    spaced = " ".join(v[i : i + 4] for i in range(0, len(v), 4))
+    return spaced, bump_last_digit(spaced)
+
+
+DNI = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni():
+    n = rng.randrange(1, 10**8)
+    v = f"{n:08d}{DNI[n % 23]}"
+    return v, f"{n:08d}{DNI[(n + 1) % 23]}"
+
+
+def nie():
+    lead = rng.randrange(3)
+    n = rng.randrange(10**7)
+    v = f"{'XYZ'[lead]}{n:07d}{DNI[(lead * 10**7 + n) % 23]}"
+    return v, v[:-1] + DNI[(lead * 10**7 + n + 5) % 23]
+
+
+def de_tax():
+    while True:
+        first = [rng.randrange(1, 10)] + [rng.randrange(10) for _ in range(9)]
+        counts = [first.count(x) for x in set(first)]
+        if sorted(counts)[-1] == 2 and counts.count(2) == 1:
+            break
+    prod = 10
+    for x in first:
+        t = (x + prod) % 10 or 10
+        prod = (t * 2) % 11
+    c = 11 - prod
+    v = "".join(map(str, first)) + str(0 if c == 10 else c)
+    return v, bump_last_digit(v)
+
+
+def insee():
+    body = f"{rng.choice([1, 2])}{rng.randrange(100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 96):02d}{rng.randrange(1, 1000):03d}{rng.randrange(1, 1000):03d}"
+    key = 97 - int(body) % 97
+    v = f"{body[0]} {body[1:3]} {body[3:5]} {body[5:7]} {body[7:10]} {body[10:13]} {key:02d}"
+    return v, bump_last_digit(v)
+
+
+def cpf():
+    while True:
+        n = [rng.randrange(10) for _ in range(9)]
+        if len(set(n)) > 1:
+            break
+    for length in (9, 10):
+        s = sum(x * (length + 1 - i) for i, x in enumerate(n))
+        n.append((s * 10 % 11) % 10)
+    s = "".join(map(str, n))
+    v = f"{s[:3]}.{s[3:6]}.{s[6:9]}-{s[9:]}"
+    return v, bump_last_digit(v)
+
+
+def cnpj():
+    n = [rng.randrange(10) for _ in range(8)] + [0, 0, 0, 1]
+    w = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+    for length in (12, 13):
+        s = sum(x * y for x, y in zip(n, w[13 - length :]))
+        n.append(0 if s % 11 < 2 else 11 - s % 11)
+    s = "".join(map(str, n))
+    v = f"{s[:2]}.{s[2:5]}.{s[5:8]}/{s[8:12]}-{s[12:]}"
+    return v, bump_last_digit(v)
+
+
+VD = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1], [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
+VP = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1], [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+VINV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
+
+
+def aadhaar():
+    s = str(rng.randrange(2, 10)) + digits(10)
+    c = 0
+    for i, ch in enumerate(reversed(s)):
+        c = VD[c][VP[(i + 1) % 8][int(ch)]]
+    v = s + str(VINV[c])
+    spaced = f"{v[:4]} {v[4:8]} {v[8:]}"
+    return spaced, bump_last_digit(spaced)
+
+
+def tfn():
+    w = [1, 4, 3, 7, 5, 8, 6, 9, 10]
+    while True:
+        v = digits(9)
+        if sum(int(c) * x for c, x in zip(v, w)) % 11 == 0 and len(set(v)) > 1:
+            return f"{v[:3]} {v[3:6]} {v[6:]}", bump_last_digit(f"{v[:3]} {v[3:6]} {v[6:]}")
+
+
+def dea():
+    d = [rng.randrange(10) for _ in range(6)]
+    check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10
+    v = rng.choice("ABFGMPR") + rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") + "".join(map(str, d)) + str(check)
+    return v, bump_last_digit(v)
+
+
+def npi():
+    base = str(rng.choice([1, 2])) + digits(8)
+    v = luhn_complete("80840" + base)[5:]
+    return v, bump_last_digit(v)
+
+
+def rut():
+    body = str(rng.randrange(5_000_000, 25_000_000))
+    s, m = 0, 2
+    for ch in reversed(body):
+        s += int(ch) * m
+        m = m + 1 if m < 7 else 2
+    r = 11 - s % 11
+    check = "0" if r == 11 else "K" if r == 10 else str(r)
+    dotted = f"{int(body):,}".replace(",", ".")
+    wrong = str((int(check) + 1) % 10) if check.isdigit() else "1"
+    return f"{dotted}-{check}", f"{dotted}-{wrong}"
+
+
+CF_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", [1, 0, 5, 7, 9, 13, 15, 17, 19, 21] + [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23]))
+
+
+def codice_fiscale():
+    letters = "BCDFGHLMNPRSTVZ"
+    body = "".join(rng.choice(letters) for _ in range(6)) + f"{rng.randrange(100):02d}" + rng.choice("ABCDEHLMPRST") + f"{rng.randrange(1, 29):02d}" + rng.choice("ABCDEFGHLM") + digits(3)
+    t = sum(CF_ODD[c] if i % 2 == 0 else (int(c) if c.isdigit() else ord(c) - 65) for i, c in enumerate(body))
+    v = body + chr(65 + t % 26)
+    return v, body + chr(65 + (t + 1) % 26)
+
+
+def fr_tax():
+    n = str(rng.randrange(0, 4)) + digits(9)
+    v = n + f"{int(n) % 511:03d}"
+    return v, bump_last_digit(v)
+
+
+def vin():
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    w = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+    val = {**{str(i): i for i in range(10)}, **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10)))}
+    while True:
+        v = [rng.choice(alphabet) for _ in range(17)]
+        v[0] = rng.choice("123JKLSWYZ")
+        s = sum(val[c] * x for c, x in zip(v, w))
+        v[8] = "X" if s % 11 == 10 else str(s % 11)
+        if any(c.isalpha() for c in v):
+            good = "".join(v)
+            bad = good[:8] + ("0" if good[8] != "0" else "1") + good[9:]
+            return good, bad
+
+
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Maria", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark", "Sandra", "Paul", "Ashley", "Steven", "Emily", "Andrew", "Donna", "Kevin", "Michelle", "Brian", "Carol", "George"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores"]
+PRODUCTS = ["Steel Bolt", "Blue Widget", "Garden Hose", "Office Chair", "Paper Towels", "Coffee Beans", "Desk Lamp", "Water Filter", "Cotton Shirt", "Phone Case", "Laptop Stand", "Running Shoes", "Glass Bottle", "Copper Wire", "Oak Table", "Wool Blanket", "Rubber Gloves", "Plastic Crate", "Metal Shelf", "Leather Belt"]
+STREETS = ["Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Sunset", "Ridge", "Church", "Mill", "River"]
+SUFFIXES = ["Street", "St", "Avenue", "Ave", "Road", "Rd", "Lane", "Drive", "Boulevard", "Court", "Way", "Place"]
+NOT_ADDRESSES = ["Building 5", "Suite upgrade pending", "Gate B12", "Warehouse north", "Dock 7", "Floor plan v2", "Room 101 booking", "Bay 3 closed", "Level 2 parking", "Terminal A"]
+
+# (id, keywords for text, column names, generator, keyword required)
+SPECS = [
+    ("USA_SOCIAL_SECURITY_NUMBER", ["SSN", "social security number"], ["ssn", "social_security_number"], ssn),
+    ("CREDIT_CARD_NUMBER", ["credit card", "card number", "visa"], ["credit_card", "card_number"], card),
+    ("CANADA_SOCIAL_INSURANCE_NUMBER", ["SIN", "social insurance number"], ["sin", "social_insurance_number"], sin),
+    ("UK_NHS_NUMBER", ["NHS number", "NHS"], ["nhs_number"], nhs),
+    ("USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", ["ITIN", "individual taxpayer identification number"], ["itin"], itin),
+    ("SPAIN_DNI_NUMBER", ["DNI", "documento nacional de identidad"], ["dni"], dni),
+    ("SPAIN_NIE_NUMBER", ["NIE"], ["nie"], nie),
+    ("GERMANY_TAX_IDENTIFICATION_NUMBER", ["Steuer-ID", "Steueridentifikationsnummer"], ["steuer_id"], de_tax),
+    ("FRANCE_HEALTH_INSURANCE_NUMBER", ["numéro de sécurité sociale", "INSEE"], ["insee"], insee),
+    ("BRAZIL_CPF_NUMBER", ["CPF"], ["cpf"], cpf),
+    ("BRAZIL_CNPJ_NUMBER", ["CNPJ"], ["cnpj"], cnpj),
+    ("INDIA_AADHAAR_NUMBER", ["Aadhaar", "Aadhaar number"], ["aadhaar"], aadhaar),
+    ("AUSTRALIA_TAX_FILE_NUMBER", ["TFN", "tax file number"], ["tfn", "tax_file_number"], tfn),
+    ("US_DRUG_ENFORCEMENT_AGENCY_NUMBER", ["DEA number", "DEA registration"], ["dea_number"], dea),
+    ("USA_NATIONAL_PROVIDER_IDENTIFIER", ["NPI", "national provider identifier"], ["npi"], npi),
+    ("CHILE_RUT_NUMBER", ["RUT", "rol único tributario"], ["rut"], rut),
+    ("ITALY_NATIONAL_IDENTIFICATION_NUMBER", ["codice fiscale"], ["codice_fiscale"], codice_fiscale),
+    ("FRANCE_TAX_IDENTIFICATION_NUMBER", ["numéro fiscal", "identifiant fiscal"], ["numero_fiscal"], fr_tax),
+    ("VEHICLE_IDENTIFICATION_NUMBER", ["VIN", "vehicle identification number"], ["vin"], vin),
+    ("GERMANY_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("DE", 18)),
+    ("FRANCE_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("FR", 23)),
+    ("UK_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("GB", 18, numeric=False)),
+]
+KEYWORDLESS = {"CREDIT_CARD_NUMBER": False}
+TEXT = ["{kw}: {v}", "The customer's {kw} is {v}.", "{kw} {v} (verified)", "updated {kw}={v} yesterday"]
+PLAIN = ["order {v} shipped", "reference {v}", "ticket {v} closed", "batch {v}"]
+# IBANs need no keyword (macie.md §4.2): without one they are still positives.
+NO_KEYWORD_NEEDED = {"GERMANY_BANK_ACCOUNT_NUMBER", "FRANCE_BANK_ACCOUNT_NUMBER", "UK_BANK_ACCOUNT_NUMBER"}
+
+for ident, keywords, columns, gen in SPECS:
+    for i in range(12):
+        good, bad = gen()
+        kw = keywords[i % len(keywords)]
+        cases.append({"text": TEXT[i % len(TEXT)].format(kw=kw, v=good), "labels": [ident]})
+        cases.append({"text": TEXT[(i + 1) % len(TEXT)].format(kw=kw, v=bad), "labels": []})
+        plain_labels = [ident] if ident in NO_KEYWORD_NEEDED else []
+        cases.append({"text": PLAIN[i % len(PLAIN)].format(v=good), "labels": plain_labels})
+        col = columns[i % len(columns)]
+        cases.append({"column": col, "text": good, "labels": [ident]})
+        cases.append({"column": col, "text": bad, "labels": []})
+        cases.append({"column": "reference", "text": good, "labels": plain_labels})
+        # Harder: the keyword too far before the value (Macie's distance is 30 characters),
+        # and the value glued inside a longer number.
+        far = f"{kw} was requested by the branch office last week, see {good}"
+        cases.append({"text": far, "labels": plain_labels})
+        glued = f"{kw}: 9{good.replace(' ', '')}7"
+        cases.append({"text": glued, "labels": []})
+
+# Names and addresses in CSV columns (and a few in free text).
+for i in range(60):
+    name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    cases.append({"column": rng.choice(["name", "full_name", "customer_name", "Name"]), "text": name, "labels": ["NAME"]})
+    cases.append({"column": rng.choice(["product_name", "item name", "name"]), "text": rng.choice(PRODUCTS), "labels": []})
+    street = f"{rng.randrange(1, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
+    cases.append({"column": rng.choice(["address", "street_address", "ADDRESS"]), "text": street, "labels": ["ADDRESS"]})
+    cases.append({"column": rng.choice(["address", "location"]), "text": rng.choice(NOT_ADDRESSES), "labels": []})
+# Card security codes and expiry dates next to their keywords, and numbers that hold those
+# keywords' words without being one (a social security number).
+for i in range(12):
+    code = digits(rng.choice([3, 4]))
+    cases.append({"text": f"{rng.choice(['CVV', 'cvc2', 'card security code'])}: {code}", "labels": ["CREDIT_CARD_SECURITY_CODE"]})
+    cases.append({"text": f"social security number {rng.choice([666, 912, 0]):03d}-{digits(2)}-{digits(4)}", "labels": []})
+for i in range(20):
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    user = f"{first.lower()}.{last.lower()}{rng.randrange(100)}"
+    cases.append({"text": f"Contact {user}@example.org for access", "labels": ["EMAIL_ADDRESS"]})
+    cases.append({"text": f"Contact {user} at example dot org", "labels": []})
+
+OUT.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases))
+print(f"{len(cases)} cases written to {OUT}")
