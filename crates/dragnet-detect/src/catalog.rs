@@ -9,6 +9,7 @@ use dragnet_model::Category;
 
 use crate::names;
 use crate::national;
+use crate::secrets;
 use crate::validators::{self, Validator};
 
 /// How one pattern of an identifier decides that a match counts.
@@ -185,6 +186,33 @@ macro_rules! keyword_identifier {
             validator: $validator,
             priority: $priority,
             cloudwatch_name: $cloudwatch,
+            examples: &[$($ex),+],
+            negative_examples: &[$($neg),+],
+        }
+    };
+}
+
+/// A credential Macie lacks (decisions.md §3): a token with a vendor's literal prefix, found
+/// without a keyword; the literal keeps it cheap in the shared multi-pattern pass.
+macro_rules! token_identifier {
+    (
+        $id:literal, $regex:literal, $validator:expr,
+        [$($ex:literal),+ $(,)?], [$($neg:literal),+ $(,)?] $(,)?
+    ) => {
+        ManagedIdentifier {
+            id: $id,
+            category: Category::Credentials,
+            recommended: false,
+            extension: true,
+            keywords: &[],
+            patterns: &[PatternDef {
+                regex: $regex,
+                kind: PatternKind::Always,
+                requires: None,
+            }],
+            validator: $validator,
+            priority: 94,
+            cloudwatch_name: None,
             examples: &[$($ex),+],
             negative_examples: &[$($neg),+],
         }
@@ -1262,6 +1290,83 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         Some(national::spain_cif), priority: 78, None,
         ["CIF: A13585625", "cif B-1234567-4", "código de identificación fiscal Q2826000H"],
         ["CIF: A13585626", "CIF: I13585625", "pedido A13585625"],
+    ),
+
+    keyword_identifier!(
+        "GCP_API_KEY", Credentials, recommended: false,
+        ["g_places_key", "gcp api key", "gcp key", "google cloud key", "google-api-key", "google-cloud-apikeys", "googlekey", "x-goog-api-key", "google api key", "api key"],
+        r"\bAIza[0-9A-Za-z_\-]{35}(?:[^0-9A-Za-z_\-]|$)",
+        Some(secrets::gcp_api_key), priority: 94, None,
+        ["X-goog-api-key: AIzaSyB7mJ9Xc2pQw5rT8uV1yZ3aD6fG0hK4lNo", "GOOGLEKEY=AIzaSyC-1qW2e3R4t5Y6u7I8o9P0a_S1d2F3g4H", "google api key AIzaSyD8kL2mN4pQ6rS8tU0vW2xY4zA6bC8dE0f"],
+        ["X-goog-api-key: AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe", "AIzaSyB7mJ9Xc2pQw5rT8uV1yZ3aD6fG0hK4lNo", "google api key AIzaShort"],
+    ),
+    token_identifier!(
+        "GITLAB_TOKEN",
+        r"\bgl(?:pat|dt|rt|ptt|cbt|oas)-[0-9A-Za-z_\-]{20,}\b",
+        None,
+        ["GITLAB_TOKEN=glpat-Xk2mN9pQ4rT7vW1yZ3bC", "private-token: glpat-aB3dE5fG7hJ9kL1mN3pQ", "deploy token gldt-9xY8wV7uT6sR5qP4oN3m"],
+        ["glpat-short", "glxyz-Xk2mN9pQ4rT7vW1yZ3bC", "gitlab_token"],
+    ),
+    token_identifier!(
+        "AZURE_STORAGE_ACCOUNT_KEY",
+        r"AccountKey=[A-Za-z0-9+/]{86}==",
+        None,
+        ["DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=pU3KGCUwux1tEyze1iN7LtkeP3IfyxlxF0SU1kk8nVw0YL4xIB5p/tqg7ui5mX9cfCmZ/a/lkyU81lSvTfrXFA==;EndpointSuffix=core.windows.net", "AccountKey=J6Cus/7pIy+K8iEfnuSRxbEL7LVWO/web5NCfsvI/ilV5c2ORtyO1LfCdk0qWk12dwb4XYaQAkrWvaNAG+nIyw==", "\"AccountKey=zMk19s0fYSJq4VM4rho0AE0zug0kasBMgbG68j47+e71958rSTSvh/VSC2m5Sw2YLoW7VbZyqHJjes10Zvy2Dg==\""],
+        ["AccountKey=short==", "AccountName=prod;AccountKey=;", "AccountKey=pU3KGCUwux1tEyze1iN7LtkeP3IfyxlxF0SU1kk8nVw0YL4xIB5p/tqg7ui5mX9cfCmZ/a/lkyU81lSvTfrXFA"],
+    ),
+    token_identifier!(
+        "SENDGRID_API_KEY",
+        r"\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}\b",
+        None,
+        ["SENDGRID_API_KEY=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", "Authorization: Bearer SG.aB3dE5fG7hJ9kL1mN3pQ5r.sT7vW9xY1zA3bC5dE7fG9hJ1kL3mN5pQ7rS9tU1vW3x", "key SG.0123456789abcdefghijkl.0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"],
+        ["SG.short.key", "SG.ngeVfQFYQlKU0ufo8x5d1A", "sendgrid_api_key"],
+    ),
+    token_identifier!(
+        "NPM_TOKEN",
+        r"\bnpm_[0-9A-Za-z]{36}\b",
+        None,
+        ["//registry.npmjs.org/:_authToken=npm_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "NPM_TOKEN=npm_0123456789abcdefghijklmnopqrstuvwxyz", "token npm_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210"],
+        ["npm_short", "npm_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA", "npm_install"],
+    ),
+    token_identifier!(
+        "PYPI_TOKEN",
+        r"\bpypi-AgEIcHlwaS5vcmc[0-9A-Za-z_\-]{50,}",
+        None,
+        ["password = pypi-AgEIcHlwaS5vcmcCJDk2ZjZkNDY0LTc3ZTgtNDk1Yi1iZWY5LWRmZTM3NGI1OGE1ZgACKlszLCJhYmNkZWYiXQ", "TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjEyLTM0NTYtNzg5MC1hYmNkLWVmMDEyMzQ1Njc4OQACJXsicGVybWlzc2lvbnMiOiAidXNlciJ9", "token: pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTExMTEtMjIyMi0zMzMzLTQ0NDQ0NDQ0NDQ0NAACKlszLCJ4eXoiXQ"],
+        ["pypi-AgEIcHlwaS5vcmcshort", "pypi-token", "pypi-AgEIcHlwaS5vcm"],
+    ),
+    ManagedIdentifier {
+        id: "DATABASE_CONNECTION_STRING",
+        category: Category::Credentials,
+        recommended: false,
+        extension: true,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle)://[^\s:/@]+:[^\s@/]+@[^\s/'\x22]+",
+            kind: PatternKind::Always,
+            requires: Some(b'@'),
+        }],
+        validator: Some(secrets::connection_string),
+        priority: 95,
+        cloudwatch_name: None,
+        examples: &[
+            "DATABASE_URL=postgres://app:Xk92!pLq@db.internal:5432/prod",
+            "mongodb+srv://reporting:9fJ2kL0pQ@cluster0.ab1cd.mongodb.net/test",
+            "\"redis://default:t7Yq2wErT9@cache.example.net:6379\"",
+        ],
+        negative_examples: &[
+            "postgres://app:${DB_PASSWORD}@db.internal/prod",
+            "mysql://root:password@localhost/test",
+            "postgres://db.internal:5432/prod",
+        ],
+    },
+    keyword_identifier!(
+        "PASSWORD_ASSIGNMENT", Credentials, recommended: false,
+        ["password", "passwd", "pwd", "secret", "client_secret", "api_key", "apikey", "access_token", "auth_token", "db_password", "secret_key", "private_key"],
+        r"[A-Za-z0-9!#$%&*+\-./?@^_|~]{8,128}",
+        Some(secrets::password_assignment), priority: 40, None,
+        ["db_password = \"Tr0ub4dor&3\"", "client_secret: 9f8e7d6c5b4a3210fedcba98", "PASSWORD=Sup3r-S3cret!"],
+        ["password: changeme", "password = os.environ[\"DB_PASSWORD\"]", "the password policy requires 12 characters"],
     ),
 ];
 

@@ -16,6 +16,7 @@ pub mod judge;
 pub mod keywords;
 pub mod names;
 pub mod national;
+pub mod secrets;
 pub mod selection;
 pub mod validators;
 
