@@ -302,6 +302,18 @@ fn parameters(template: &Value, input: &Value, context: &Value) -> Value {
     }
 }
 
+/// The next state of a Choice state whose rules test `IsPresent` (what the definition uses).
+fn choose<'a>(choice: &'a Value, state: &Value) -> &'a str {
+    assert_eq!(choice["Type"], "Choice");
+    for rule in choice["Choices"].as_array().unwrap() {
+        let present = !path(state, state, rule["Variable"].as_str().unwrap()).is_null();
+        if rule["IsPresent"].as_bool() == Some(present) {
+            return rule["Next"].as_str().unwrap();
+        }
+    }
+    choice["Default"].as_str().unwrap()
+}
+
 #[test]
 fn the_state_machine_drives_the_scan_function_through_scan_merge_and_publish() {
     let t = template();
@@ -327,8 +339,8 @@ fn the_state_machine_drives_the_scan_function_through_scan_merge_and_publish() {
     state["Job"] = json!({"JobSpec": spec});
     assert_eq!(load["ResultPath"], "$.Job");
 
-    // The Distributed Map over the data bucket.
-    let map = &states[load["Next"].as_str().unwrap()];
+    // Without an inventory in the execution input, the Distributed Map lists the bucket.
+    let map = &states[choose(&states[load["Next"].as_str().unwrap()], &state)];
     assert_eq!(
         map["ItemProcessor"]["ProcessorConfig"]["Mode"],
         "DISTRIBUTED"
@@ -364,6 +376,7 @@ fn the_state_machine_drives_the_scan_function_through_scan_merge_and_publish() {
         ("hr/one.csv", "name,ssn\nAnn Lee,536-22-1234\n"),
         ("ops/keys.txt", "aws_secret_access_key = Tq8mV2pR7sK4wX9zB3nL6cF1hJ5dG0yQ2eU8iO4a\n"),
         ("ops/notes.txt", "nothing sensitive\n"),
+        ("hr/new hires.csv", "name,ssn\nBo Chan,536-22-1299\n"),
     ];
     for (key, text) in objects {
         store
@@ -410,7 +423,7 @@ fn the_state_machine_drives_the_scan_function_through_scan_merge_and_publish() {
     assert_eq!(merge["Parameters"]["FunctionName"], function);
     let payload = parameters(&merge["Parameters"]["Payload"], &state, &context);
     let merged = dragnet_lambda::scan::handle_scan(&store, &settings, &publish, payload).unwrap();
-    assert_eq!(merged["Batches"], 2);
+    assert_eq!(merged["Batches"], 3);
     assert_eq!(merge["End"], true);
 
     // The findings reach the rules: High to the quarantine function and the SMS topic,
@@ -465,6 +478,52 @@ fn the_state_machine_drives_the_scan_function_through_scan_merge_and_publish() {
     assert!(
         quarantine.get("InputTransformer").is_none(),
         "the function takes the event"
+    );
+    drop(events);
+
+    // With {"InventoryManifest": key} as the execution input, the map reads the report's rows
+    // instead: strings, keys URL-encoded (CSV reports); the same objects, the same findings.
+    let context =
+        json!({"Execution": {"Name": "daily-from-inventory", "StartTime": "2026-11-24T03:00:00Z"}});
+    let input = json!({"InventoryManifest": "inventory/databucket-name/dragnet-daily/2026-11-24T01-00Z/manifest.json"});
+    let mut state = parameters(&states["Start"]["Parameters"], &input, &context);
+    state["Job"] = json!({"JobSpec": spec});
+    let map = &states[choose(&states["PlanFrom"], &state)];
+    assert_eq!(
+        map["ItemReader"]["Resource"],
+        "arn:aws:states:::s3:getObject"
+    );
+    assert_eq!(map["ItemReader"]["ReaderConfig"]["InputType"], "MANIFEST");
+    let reader = parameters(&map["ItemReader"]["Parameters"], &state, &context);
+    assert_eq!(reader["Key"], input["InventoryManifest"]);
+    assert_eq!(
+        reader["Bucket"], output_bucket,
+        "inventory reports land in the results bucket"
+    );
+    let inventory = &resources(&t)["DataBucket"]["Properties"]["InventoryConfigurations"][0];
+    assert_eq!(inventory["Destination"]["Format"], "CSV");
+    let batch_input = parameters(&map["ItemBatcher"]["BatchInput"], &state, &context);
+    let mut rows = Vec::new();
+    store
+        .list(bucket, "", &mut |m| {
+            rows.push(json!({"Bucket": bucket, "Key": m.key.replace(' ', "%20"), "Size": m.size.to_string(), "LastModifiedDate": "2026-11-23T10:00:00.000Z", "ETag": m.etag.unwrap_or_default(), "StorageClass": "STANDARD"}))
+        })
+        .unwrap();
+    for chunk in rows.chunks(3) {
+        let batch = json!({"Items": chunk, "BatchInput": batch_input});
+        dragnet_lambda::scan::handle_scan(&store, &settings, &publish, batch).unwrap();
+    }
+    let payload = parameters(
+        &states["MergeAndPublish"]["Parameters"]["Payload"],
+        &state,
+        &context,
+    );
+    let from_inventory =
+        dragnet_lambda::scan::handle_scan(&store, &settings, &publish, payload).unwrap();
+    assert_eq!(from_inventory["Findings"], merged["Findings"]);
+    assert_eq!(
+        from_inventory["Statistics"]["objectsScanned"],
+        merged["Statistics"]["objectsScanned"]
     );
 }
 

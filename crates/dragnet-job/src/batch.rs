@@ -6,6 +6,11 @@
 //! Step Functions writes the ETag key as `Etag` and `LastModified` as epoch seconds; `ETag`
 //! and ISO-8601 times (what an S3 Inventory or a hand-written batch may hold) are read too.
 //! A batch names one bucket because an `ItemReader` reads one.
+//!
+//! An `ItemReader` over an S3 Inventory manifest (`ReaderConfig.InputType: MANIFEST`) hands
+//! over the report's rows instead: every field a string (`"Size": "1024"`), the time as
+//! `LastModifiedDate`, and, for CSV reports, the key URL-encoded as S3 writes it; the map's
+//! `BatchInput` says so with `"KeyEncoding": "url"`.
 
 use dragnet_model::Timestamp;
 use dragnet_store::ObjectMeta;
@@ -75,18 +80,38 @@ pub fn parse_batch(text: &str) -> Result<Batch, BatchError> {
             )
         })?
         .to_string();
+    let url_encoded = match doc["BatchInput"]["KeyEncoding"].as_str() {
+        None => false,
+        Some("url") => true,
+        Some(other) => {
+            return Err(error(
+                "$.BatchInput.KeyEncoding",
+                format!("{other:?}: use \"url\" for keys URL-encoded as in S3 Inventory CSV reports, or leave it out"),
+            ))
+        }
+    };
     let items = doc["Items"]
         .as_array()
         .ok_or_else(|| error("$.Items", "expected an array of objects"))?;
     let mut objects = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = |field: &str| format!("$.Items[{i}].{field}");
-        let key = item["Key"]
+        let raw_key = item["Key"]
             .as_str()
             .filter(|k| !k.is_empty())
             .ok_or_else(|| error(at("Key"), "missing"))?;
+        let key = if url_encoded {
+            crate::inventory::url_decode(raw_key)
+                .ok_or_else(|| error(at("Key"), "not a URL-encoded key"))?
+        } else {
+            raw_key.to_string()
+        };
         let size = match &item["Size"] {
             Value::Null => 0,
+            Value::String(s) if s.is_empty() => 0,
+            Value::String(s) => s
+                .parse()
+                .map_err(|_| error(at("Size"), "expected a byte count"))?,
             v => v
                 .as_u64()
                 .ok_or_else(|| error(at("Size"), "expected a byte count"))?,
@@ -98,9 +123,12 @@ pub fn parse_batch(text: &str) -> Result<Batch, BatchError> {
             .map(|e| e.trim_matches('"').to_string())
             .filter(|e| !e.is_empty());
         objects.push(ObjectMeta {
-            key: key.to_string(),
+            key,
             size,
-            last_modified: last_modified(&item["LastModified"], &at("LastModified"))?,
+            last_modified: match item.get("LastModifiedDate") {
+                Some(v) => last_modified(v, &at("LastModifiedDate"))?,
+                None => last_modified(&item["LastModified"], &at("LastModified"))?,
+            },
             etag,
             storage_class: item["StorageClass"]
                 .as_str()
@@ -133,6 +161,26 @@ mod tests {
         assert_eq!(a.size, 134);
         assert_eq!(batch.objects[1].storage_class, "GLACIER");
         assert_eq!(batch.objects[1].etag.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn reads_the_rows_of_an_inventory_manifest_reader() {
+        let batch = parse_batch(
+            r#"{"Items":[
+                {"Bucket":"data-bucket","Key":"exports/patients%202020.csv","Size":"1024","LastModifiedDate":"2026-11-20T10:00:00.000Z","ETag":"5eb63bbbe01eeed093cb22bb8f5acdc3","StorageClass":"STANDARD"}],
+              "BatchInput":{"Bucket":"data-bucket","KeyEncoding":"url"}}"#,
+        )
+        .unwrap();
+        let o = &batch.objects[0];
+        assert_eq!(o.key, "exports/patients 2020.csv");
+        assert_eq!(o.size, 1024);
+        assert_eq!(
+            o.last_modified,
+            Timestamp::parse("2026-11-20T10:00:00.000Z").unwrap()
+        );
+        let e = parse_batch(r#"{"Items":[],"BatchInput":{"Bucket":"b","KeyEncoding":"base64"}}"#)
+            .unwrap_err();
+        assert_eq!(e.path, "$.BatchInput.KeyEncoding");
     }
 
     #[test]

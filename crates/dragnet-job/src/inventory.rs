@@ -151,7 +151,7 @@ fn fields(line: &str) -> Vec<String> {
 }
 
 /// Decodes `%XX` escapes and `+` (S3 Inventory URL-encodes keys in CSV reports).
-fn url_decode(value: &str) -> Option<String> {
+pub(crate) fn url_decode(value: &str) -> Option<String> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
