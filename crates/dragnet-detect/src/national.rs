@@ -476,6 +476,76 @@ pub fn has_digit(text: &[u8], m: Range<usize>) -> bool {
     text[m].iter().any(u8::is_ascii_digit)
 }
 
+/// A UK Unique Taxpayer Reference: ten digits, the first the check of the other nine
+/// (weights 6, 7, 8, 9, 10, 5, 4, 3, 2; HMRC's table "21987654321" by remainder).
+pub fn uk_utr(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 10 {
+        return false;
+    }
+    const WEIGHTS: [u32; 9] = [6, 7, 8, 9, 10, 5, 4, 3, 2];
+    let sum: u32 = d[1..]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&x, w)| u32::from(x) * w)
+        .sum();
+    b"21987654321"[(sum % 11) as usize] - b'0' == d[0] && bounded_by_non_digit(text, m)
+}
+
+/// A GS1 device identifier (UDI-DI, `(01)` and a GTIN-14 with its mod-10 check digit).
+pub fn gs1_udi(text: &[u8], m: Range<usize>) -> bool {
+    let v = &text[m];
+    let Some(start) = v.windows(4).position(|w| w == b"(01)") else {
+        return false;
+    };
+    let gtin = digits(&v[start + 4..]);
+    if gtin.len() < 14 {
+        return false;
+    }
+    let gtin = &gtin[..14];
+    let sum: u32 = gtin[..13]
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10 == u32::from(gtin[13])
+}
+
+/// A Canadian provincial health number in the Ontario form: ten digits, Luhn.
+pub fn canada_health_number(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    d.len() == 10 && d.iter().any(|&x| x != d[0]) && luhn(&d) && bounded_by_non_digit(text, m)
+}
+
+/// A US Medicare health insurance claim number: an SSN-shaped nine digits by the SSA's
+/// allocation rules, then the beneficiary code.
+pub fn hicn(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() < 9 {
+        return false;
+    }
+    let area = number(&d[..3]);
+    let group = number(&d[3..5]);
+    let serial = number(&d[5..9]);
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// A Mexican RFC: its six digits are a valid date (YYMMDD).
+pub fn mexico_rfc(text: &[u8], m: Range<usize>) -> bool {
+    let v = &text[m];
+    let Some(start) = v.iter().position(u8::is_ascii_digit) else {
+        return false;
+    };
+    let d = digits(&v[start..(start + 6).min(v.len())]);
+    if d.len() != 6 {
+        return false;
+    }
+    let month = number(&d[2..4]);
+    let day = number(&d[4..6]);
+    (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,6 +586,11 @@ mod tests {
             ),
             (lat_long, "47.6062, -122.3321", "147.6062, -122.3321"),
             (bank_account, "123456789012", "111111111111"),
+            (uk_utr, "2234567890", "3234567890"),
+            (gs1_udi, "(01)00884426214582", "(01)00884426214583"),
+            (canada_health_number, "1234567897", "1234567898"),
+            (hicn, "536221234A", "000221234A"),
+            (mexico_rfc, "GODE561231GR8", "GODE561331GR8"),
             (germany_document_number, "T220001293", "T220001294"),
             (germany_document_number, "L01X00T47", "LAXXXXTAB"),
             (italy_codice_fiscale, "RSSMRA85T10A562S", "RSSMRA85T10A562T"),
