@@ -20,6 +20,9 @@ pub mod secrets;
 pub mod selection;
 pub mod validators;
 
+#[cfg(test)]
+mod proptests;
+
 pub use allow::{AllowMatcher, AllowSource};
 pub use catalog::{ManagedIdentifier, MANAGED};
 pub use check::{check_catalog, IdentifierCheck};

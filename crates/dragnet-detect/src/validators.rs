@@ -170,6 +170,7 @@ pub fn ipv4(text: &[u8], m: Range<usize>) -> bool {
     let octets_ok = s.split(|b| *b == b'.').all(|o| {
         !o.is_empty()
             && o.len() <= 3
+            && o.iter().all(u8::is_ascii_digit)
             && (o.len() == 1 || o[0] != b'0')
             && o.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0')) <= 255
     });
