@@ -341,3 +341,36 @@ fn an_s3_inventory_report_replaces_the_listing() {
     let o = dragnet(dir, &["scan", "--job", "job.json", "--inventory", &uri]);
     expect_failure(&o, 2, "not one of the job spec's buckets");
 }
+
+#[test]
+fn findings_and_statistics_do_not_depend_on_the_thread_count() {
+    let work = lake();
+    let dir = work.path();
+    let sample = repo().join("sample-data/buckets/synthea-data-111222333444-us-east-1");
+    for name in ["patients.csv", "allergies.csv", "encounters.csv"] {
+        fs::copy(
+            sample.join(name),
+            dir.join("buckets/data-bucket").join(name),
+        )
+        .unwrap();
+    }
+    for (threads, out) in [("1", "one"), ("4", "four")] {
+        let o = dragnet(
+            dir,
+            &[
+                "scan",
+                "--job",
+                "job.json",
+                "--threads",
+                threads,
+                "--out",
+                out,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let one = comparable(&dir.join("one"));
+    assert!(one.len() > 20, "{} findings", one.len());
+    assert_eq!(one, comparable(&dir.join("four")));
+    assert_eq!(statistics(&dir.join("one")), statistics(&dir.join("four")));
+}
