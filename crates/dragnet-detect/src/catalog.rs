@@ -219,6 +219,41 @@ macro_rules! token_identifier {
     };
 }
 
+/// A country's phone number (macie.md §4.4): with the country code no keyword is needed;
+/// in national form one of the country's phone words must be near.
+macro_rules! phone_identifier {
+    (
+        $id:literal, [$($kw:literal),+ $(,)?], $international:literal, $national:literal,
+        $validator:expr, $cloudwatch:expr,
+        [$($ex:literal),+ $(,)?], [$($neg:literal),+ $(,)?] $(,)?
+    ) => {
+        ManagedIdentifier {
+            id: $id,
+            category: Category::PersonalInformation,
+            recommended: false,
+            extension: false,
+            keywords: &[$($kw),+],
+            patterns: &[
+                PatternDef {
+                    regex: $international,
+                    kind: PatternKind::Always,
+                    requires: Some(b'+'),
+                },
+                PatternDef {
+                    regex: $national,
+                    kind: PatternKind::NeedsKeyword,
+                    requires: None,
+                },
+            ],
+            validator: Some($validator),
+            priority: 64,
+            cloudwatch_name: $cloudwatch,
+            examples: &[$($ex),+],
+            negative_examples: &[$($neg),+],
+        }
+    };
+}
+
 /// The managed identifiers dragnet ships.
 pub static MANAGED: &[ManagedIdentifier] = &[
     ManagedIdentifier {
@@ -1473,6 +1508,112 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         ["UDI: (01)00884426214582(17)260101(10)A213B1", "unique device identifier (01)12345678901231", "GS1 (01)00614141000012(21)SN123"],
         ["UDI: (01)00884426214583", "UDI: (01)0088442621458", "box (01)00884426214582"],
     ),
+
+    phone_identifier!(
+        "UK_PHONE_NUMBER",
+        ["phone", "telephone", "tel", "mobile", "mob", "landline", "phone number"],
+        r"\+44[ \-]?\(?0?\)?[ \-]?\d{2,4}[ \-]?\d{3,4}[ \-]?\d{3,4}\b",
+        r"\b0\d{2,4}[ \-]?\d{3,4}[ \-]?\d{3,4}\b",
+        national::uk_phone, Some("PhoneNumber-GB"),
+        ["call +44 20 7946 0958", "mobile: 07700 900123", "+44 (0)161 496 0000"],
+        ["call +44 20 7946", "ref 07700 900123", "mobile: 07700 9001"],
+    ),
+    phone_identifier!(
+        "FRANCE_PHONE_NUMBER",
+        ["téléphone", "tél", "portable", "numéro de téléphone", "numéro de portable"],
+        r"\+33[ \-.]?[1-9](?:[ \-.]?\d{2}){4}\b",
+        r"\b0[1-9](?:[ \-.]?\d{2}){4}\b",
+        national::france_phone, Some("PhoneNumber-FR"),
+        ["appelez le +33 1 23 45 67 89", "téléphone : 06 12 34 56 78", "tél. 01.23.45.67.89"],
+        ["+33 1 23 45 67", "commande 06 12 34 56 78", "téléphone : 00 00 00 00 00"],
+    ),
+    phone_identifier!(
+        "GERMANY_PHONE_NUMBER",
+        ["telefon", "telefonnummer", "handy", "handynummer", "mobil", "mobilnummer", "rufnummer"],
+        r"\+49[ \-]?\(?0?\)?[ \-]?[1-9]\d{1,4}[ \-/]?\d{3,9}\b",
+        r"\b0[1-9]\d{1,4}[ \-/]?\d{4,9}\b",
+        national::germany_phone, Some("PhoneNumber-DE"),
+        ["Rufen Sie +49 30 12345678 an", "Telefon: 030 12345678", "Handy 0151/23456789"],
+        ["+49 30 1", "Kundennummer 030 12345678", "Telefon: 0000 0000000"],
+    ),
+    phone_identifier!(
+        "ITALY_PHONE_NUMBER",
+        ["telefono", "cellulare", "numero di telefono", "recapito telefonico"],
+        r"\+39[ \-]?(?:0\d{1,3}|3\d{2})[ \-]?\d{3,4}[ \-]?\d{3,4}\b",
+        r"\b(?:0\d{1,3}|3\d{2})[ \-]?\d{3,4}[ \-]?\d{3,4}\b",
+        national::italy_phone, Some("PhoneNumber-IT"),
+        ["chiamare +39 06 1234 5678", "cellulare: 347 123 4567", "telefono 02 8765 4321"],
+        ["+39 06 12", "ordine 347 123 4567", "cellulare: 333 333 3333"],
+    ),
+    phone_identifier!(
+        "SPAIN_PHONE_NUMBER",
+        ["teléfono", "móvil", "movil", "número de teléfono", "numero de telefono"],
+        r"\+34[ \-]?[6-9]\d{2}[ \-]?\d{3}[ \-]?\d{3}\b",
+        r"\b[6-9]\d{2}[ \-]?\d{3}[ \-]?\d{3}\b",
+        national::spain_phone, Some("PhoneNumber-ES"),
+        ["llame al +34 612 345 678", "teléfono: 912 345 678", "móvil 699-123-456"],
+        ["+34 612 345", "pedido 612 345 678", "teléfono: 666 666 666"],
+    ),
+    phone_identifier!(
+        "BRAZIL_PHONE_NUMBER",
+        ["telefone", "celular", "fone", "whatsapp", "número de telefone"],
+        r"\+55[ \-]?\(?\d{2}\)?[ \-]?9?\d{4}[ \-]?\d{4}\b",
+        r"\(?\b\d{2}\)?[ \-]?9\d{4}[ \-]?\d{4}\b",
+        national::brazil_phone, Some("PhoneNumber-BR"),
+        ["ligue +55 11 91234-5678", "celular: (21) 98765-4321", "whatsapp 11 91234 5678"],
+        ["+55 11 9123", "pedido (21) 98765-4321", "celular: (11) 99999-9999"],
+    ),
+    ManagedIdentifier {
+        id: "HTTP_COOKIE",
+        category: Category::PersonalInformation,
+        recommended: false,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\b(?:[Ss]et-)?[Cc]ookie:[ \t]*[A-Za-z0-9_.\-]+=[^\s;]+",
+            kind: PatternKind::Always,
+            requires: None,
+        }],
+        validator: None,
+        priority: 88,
+        cloudwatch_name: None,
+        examples: &[
+            "Cookie: sessionid=38afes7a8; csrftoken=u32t4o3tb3gg43",
+            "Set-Cookie: id=a3fWa; Expires=Thu, 21 Oct 2026 07:28:00 GMT; Secure; HttpOnly",
+            "GET / HTTP/1.1\nHost: example.com\ncookie: sid=ZmFrZQ",
+        ],
+        negative_examples: &[
+            "Cookie policy: we use cookies",
+            "the cookie jar is empty",
+            "Cookie:",
+        ],
+    },
+    ManagedIdentifier {
+        id: "CREDIT_CARD_NUMBER_(NO_KEYWORD)",
+        category: Category::FinancialInformation,
+        recommended: false,
+        extension: false,
+        keywords: &[],
+        patterns: &[PatternDef {
+            regex: r"\b\d(?:[ \-]?\d){12,18}\b",
+            kind: PatternKind::Always,
+            requires: None,
+        }],
+        validator: Some(validators::credit_card),
+        // Below CREDIT_CARD_NUMBER: with a keyword near, that one reports the number.
+        priority: 89,
+        cloudwatch_name: None,
+        examples: &[
+            "order paid with 4556737586899855",
+            "4556 7375 8689 9855",
+            "ref 3498 765432 10127 ok",
+        ],
+        negative_examples: &[
+            "4111111111111111",
+            "4556737586899856",
+            "id 1234567890123",
+        ],
+    },
 ];
 
 /// Looks up a managed identifier by Macie id.

@@ -148,7 +148,9 @@ struct ScanPlan {
     /// Shortest unit any pattern of `set` can match (shorter units skip the pass).
     min_len: usize,
     /// Patterns that run alone, only on units holding their required byte.
-    byte_gated: Vec<(usize, usize, u8)>,
+    /// Grouped by that byte, so a unit is searched once per distinct byte (the six
+    /// international phone patterns all need `+`).
+    byte_gated: Vec<(u8, Vec<(usize, usize)>)>,
 }
 
 /// The compiled set of identifiers a job runs.
@@ -204,7 +206,11 @@ fn build_plan(
                 (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true)
                     if p.requires.is_some() =>
                 {
-                    plan.byte_gated.push((i, j, p.requires.unwrap_or_default()));
+                    let byte = p.requires.unwrap_or_default();
+                    match plan.byte_gated.iter_mut().find(|(b, _)| *b == byte) {
+                        Some((_, group)) => group.push((i, j)),
+                        None => plan.byte_gated.push((byte, vec![(i, j)])),
+                    }
                 }
                 (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true) => {
                     patterns.push(p.regex.as_str().to_string());
@@ -502,9 +508,11 @@ impl Engine {
             }
         }
         // 1b. Patterns that cannot match without a byte the unit does not hold are skipped.
-        for &(ii, pi, byte) in &plan.byte_gated {
-            if memchr::memchr(byte, text).is_some() {
-                self.find_all(ii, pi, text, skip_before, None, out, first_new);
+        for (byte, group) in &plan.byte_gated {
+            if memchr::memchr(*byte, text).is_some() {
+                for &(ii, pi) in group {
+                    self.find_all(ii, pi, text, skip_before, None, out, first_new);
+                }
             }
         }
         // 2. Whole values in qualified columns (names, street lines).

@@ -546,6 +546,45 @@ pub fn mexico_rfc(text: &[u8], m: Range<usize>) -> bool {
     (1..=12).contains(&month) && (1..=31).contains(&day)
 }
 
+/// A phone number whose digits (country code included when written) number `range`, not
+/// glued to other digits, and not one digit repeated.
+fn phone_digits(text: &[u8], m: Range<usize>, range: std::ops::RangeInclusive<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    range.contains(&d.len())
+        && d.iter().skip(3).any(|&x| x != d[d.len() - 1])
+        && bounded_by_non_digit(text, m)
+}
+
+/// A UK phone number: +44 and 9–10 digits (with the trunk `(0)` some write), or 0 and 10.
+pub fn uk_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 11..=13)
+}
+
+/// A French phone number: +33 and 9 digits, or 0 and 9.
+pub fn france_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 10..=11)
+}
+
+/// A German phone number: +49 or 0, an area code and a subscriber number (7–13 digits after).
+pub fn germany_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 8..=15)
+}
+
+/// An Italian phone number: +39 and 6–11 digits (landlines keep their leading 0).
+pub fn italy_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 8..=13)
+}
+
+/// A Spanish phone number: +34 and 9 digits, or the 9 digits alone.
+pub fn spain_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 9..=11)
+}
+
+/// A Brazilian phone number: +55, a two-digit area code and 8–9 digits.
+pub fn brazil_phone(text: &[u8], m: Range<usize>) -> bool {
+    phone_digits(text, m, 10..=13)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
