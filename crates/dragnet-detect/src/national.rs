@@ -4,15 +4,7 @@
 
 use std::ops::Range;
 
-use crate::validators::{bounded_by_non_digit, luhn};
-
-fn digits(bytes: &[u8]) -> Vec<u8> {
-    bytes
-        .iter()
-        .filter(|b| b.is_ascii_digit())
-        .map(|b| b - b'0')
-        .collect()
-}
+use crate::validators::{bounded_by_non_digit, digits, luhn};
 
 fn number(d: &[u8]) -> u64 {
     d.iter().fold(0, |n, &x| n * 10 + u64::from(x))

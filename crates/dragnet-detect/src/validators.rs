@@ -9,7 +9,8 @@ use std::ops::Range;
 /// A validator: `true` keeps the match.
 pub type Validator = fn(text: &[u8], m: Range<usize>) -> bool;
 
-fn digits(bytes: &[u8]) -> Vec<u8> {
+/// The decimal digits of `bytes`, as values 0–9, separators dropped.
+pub(crate) fn digits(bytes: &[u8]) -> Vec<u8> {
     bytes
         .iter()
         .filter(|b| b.is_ascii_digit())
