@@ -232,6 +232,33 @@ def vin():
             return good, bad
 
 
+def utr():
+    body = digits(9)
+    w = [6, 7, 8, 9, 10, 5, 4, 3, 2]
+    check = "21987654321"[sum(int(c) * x for c, x in zip(body, w)) % 11]
+    v = check + body
+    return v, str((int(check) + 1) % 10) + body
+
+
+def cif():
+    d = digits(7)
+    a = sum(int(d[i]) for i in (1, 3, 5))
+    b = sum((int(d[i]) * 2) // 10 + (int(d[i]) * 2) % 10 for i in (0, 2, 4, 6))
+    c = (10 - (a + b) % 10) % 10
+    letter = rng.choice("ABCDEFGHJUV")
+    return f"{letter}{d}{c}", f"{letter}{d}{(c + 1) % 10}"
+
+
+def nino():
+    first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
+    second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    while first + second in ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ"):
+        second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    body = digits(6)
+    suffix = rng.choice("ABCD")
+    return f"{first}{second}{body}{suffix}", f"QQ{body}{suffix}"
+
+
 FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Maria", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark", "Sandra", "Paul", "Ashley", "Steven", "Emily", "Andrew", "Donna", "Kevin", "Michelle", "Brian", "Carol", "George"]
 LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores"]
 PRODUCTS = ["Steel Bolt", "Blue Widget", "Garden Hose", "Office Chair", "Paper Towels", "Coffee Beans", "Desk Lamp", "Water Filter", "Cotton Shirt", "Phone Case", "Laptop Stand", "Running Shoes", "Glass Bottle", "Copper Wire", "Oak Table", "Wool Blanket", "Rubber Gloves", "Plastic Crate", "Metal Shelf", "Leather Belt"]
@@ -260,6 +287,9 @@ SPECS = [
     ("ITALY_NATIONAL_IDENTIFICATION_NUMBER", ["codice fiscale"], ["codice_fiscale"], codice_fiscale),
     ("FRANCE_TAX_IDENTIFICATION_NUMBER", ["numéro fiscal", "identifiant fiscal"], ["numero_fiscal"], fr_tax),
     ("VEHICLE_IDENTIFICATION_NUMBER", ["VIN", "vehicle identification number"], ["vin"], vin),
+    ("UK_TAX_IDENTIFICATION_NUMBER", ["UTR", "unique taxpayer reference"], ["utr"], utr),
+    ("SPAIN_TAX_IDENTIFICATION_NUMBER", ["CIF", "código de identificación fiscal"], ["cif"], cif),
+    ("UK_NATIONAL_INSURANCE_NUMBER", ["National Insurance number", "NINO"], ["ni_number", "nino"], nino),
     ("GERMANY_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("DE", 18)),
     ("FRANCE_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("FR", 23)),
     ("UK_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("GB", 18, numeric=False)),
@@ -269,6 +299,8 @@ TEXT = ["{kw}: {v}", "The customer's {kw} is {v}.", "{kw} {v} (verified)", "upda
 PLAIN = ["order {v} shipped", "reference {v}", "ticket {v} closed", "batch {v}"]
 # IBANs need no keyword (macie.md §4.2): without one they are still positives.
 NO_KEYWORD_NEEDED = {"GERMANY_BANK_ACCOUNT_NUMBER", "FRANCE_BANK_ACCOUNT_NUMBER", "UK_BANK_ACCOUNT_NUMBER"}
+# Identifiers whose values, without a keyword near, another identifier reports.
+WITHOUT_KEYWORD = {"CREDIT_CARD_NUMBER": "CREDIT_CARD_NUMBER_(NO_KEYWORD)"}
 
 for ident, keywords, columns, gen in SPECS:
     for i in range(12):
@@ -276,7 +308,12 @@ for ident, keywords, columns, gen in SPECS:
         kw = keywords[i % len(keywords)]
         cases.append({"text": TEXT[i % len(TEXT)].format(kw=kw, v=good), "labels": [ident]})
         cases.append({"text": TEXT[(i + 1) % len(TEXT)].format(kw=kw, v=bad), "labels": []})
-        plain_labels = [ident] if ident in NO_KEYWORD_NEEDED else []
+        if ident in NO_KEYWORD_NEEDED:
+            plain_labels = [ident]
+        elif ident in WITHOUT_KEYWORD:
+            plain_labels = [WITHOUT_KEYWORD[ident]]
+        else:
+            plain_labels = []
         cases.append({"text": PLAIN[i % len(PLAIN)].format(v=good), "labels": plain_labels})
         col = columns[i % len(columns)]
         cases.append({"column": col, "text": good, "labels": [ident]})
@@ -303,6 +340,20 @@ for i in range(12):
     code = digits(rng.choice([3, 4]))
     cases.append({"text": f"{rng.choice(['CVV', 'cvc2', 'card security code'])}: {code}", "labels": ["CREDIT_CARD_SECURITY_CODE"]})
     cases.append({"text": f"social security number {rng.choice([666, 912, 0]):03d}-{digits(2)}-{digits(4)}", "labels": []})
+# Phone numbers with their country code (no keyword needed) and in national form next to a
+# phone word; the same national digits without one are not reported.
+PHONES = [
+    ("UK_PHONE_NUMBER", lambda: f"+44 20 {digits(4)} {digits(4)}", lambda: f"020 {digits(4)} {digits(4)}", "mobile"),
+    ("FRANCE_PHONE_NUMBER", lambda: "+33 6 " + " ".join(digits(2) for _ in range(4)), lambda: "06 " + " ".join(digits(2) for _ in range(4)), "téléphone"),
+    ("GERMANY_PHONE_NUMBER", lambda: f"+49 30 {digits(8)}", lambda: f"030 {digits(8)}", "Telefon"),
+    ("SPAIN_PHONE_NUMBER", lambda: f"+34 6{digits(2)} {digits(3)} {digits(3)}", lambda: f"6{digits(2)} {digits(3)} {digits(3)}", "teléfono"),
+]
+for ident, international, national_form, word in PHONES:
+    for i in range(8):
+        cases.append({"text": f"call {international()} today", "labels": [ident]})
+        cases.append({"text": f"{word}: {national_form()}", "labels": [ident]})
+        cases.append({"text": f"order {national_form()} shipped", "labels": []})
+
 for i in range(20):
     first, last = rng.choice(FIRST), rng.choice(LAST)
     user = f"{first.lower()}.{last.lower()}{rng.randrange(100)}"
