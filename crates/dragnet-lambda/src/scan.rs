@@ -344,7 +344,11 @@ pub fn scan_batch(
         settings.results_kms_key_id.as_deref(),
     )
     .map_err(store_error)?;
-    std::fs::remove_dir_all(out.join("results")).map_err(store_error)?;
+    // A batch whose objects the scope left out writes no results folder.
+    match std::fs::remove_dir_all(out.join("results")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(store_error(e)),
+        _ => {}
+    }
     let prefix = join_key(
         &settings.run_prefix(&run_id),
         &format!("batches/{batch_id}"),

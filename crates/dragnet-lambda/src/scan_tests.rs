@@ -189,6 +189,20 @@ fn a_retried_batch_overwrites_its_own_output_and_the_merge_is_unchanged() {
 }
 
 #[test]
+fn a_batch_with_nothing_to_scan_still_leaves_its_output() {
+    let f = fixture();
+    let recorder = Recorder::default();
+    let publish = |events: &[Value]| recorder.publish(events);
+    let mut batch = batches(&f.store, 10).remove(0);
+    batch["Items"] = json!([]);
+    let out = handle_scan(&f.store, &f.settings, &publish, batch).unwrap();
+    assert_eq!(out["Objects"], 0);
+    let merged = merge(&f, &publish, "run-1").unwrap();
+    assert_eq!(merged["Batches"], 1);
+    assert_eq!(merged["Findings"], 0);
+}
+
+#[test]
 fn a_run_without_batches_merges_to_nothing() {
     let f = fixture();
     let recorder = Recorder::default();
