@@ -1500,14 +1500,6 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         ["EHIC: 80276001234567890123", "european health insurance card 80250000987654321098", "EHIC number 80380012345678901234"],
         ["EHIC: 8027600123456789012", "EHIC: 00000000000000000000", "ref 80276001234567890123"],
     ),
-    keyword_identifier!(
-        "MEDICAL_DEVICE_UDI", PersonalInformation, recommended: false,
-        ["udi", "unique device identifier", "device identifier", "gs1", "hibcc", "iccbba"],
-        r"\(01\)\d{14}(?:\(\d{2}\)[0-9A-Za-z]{1,20}){0,4}",
-        Some(national::gs1_udi), priority: 70, None,
-        ["UDI: (01)00884426214582(17)260101(10)A213B1", "unique device identifier (01)12345678901231", "GS1 (01)00614141000012(21)SN123"],
-        ["UDI: (01)00884426214583", "UDI: (01)0088442621458", "box (01)00884426214582"],
-    ),
 
     phone_identifier!(
         "UK_PHONE_NUMBER",
@@ -1611,7 +1603,7 @@ pub static MANAGED: &[ManagedIdentifier] = &[
         negative_examples: &[
             "4111111111111111",
             "4556737586899856",
-            "id 1234567890123",
+            "38656336-5435-3974-8811-220f9d5dc94e",
         ],
     },
 ];

@@ -171,7 +171,12 @@ struct Inner {
     default_plan: Arc<ScanPlan>,
     /// Plans by qualification, built on first use.
     plans: Mutex<HashMap<Arc<[bool]>, Arc<ScanPlan>>>,
+    /// Qualifications by column name or path, computed on first use.
+    qualifications: Mutex<HashMap<Vec<String>, Qualification>>,
 }
+
+/// How many distinct column names or paths an engine remembers the qualification of.
+const MAX_CACHED_QUALIFICATIONS: usize = 4096;
 
 /// Per-thread buffers, so scanning a unit allocates nothing.
 #[derive(Default)]
@@ -401,6 +406,7 @@ impl Engine {
                 allow,
                 default_plan,
                 plans: Mutex::new(HashMap::new()),
+                qualifications: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -424,6 +430,27 @@ impl Engine {
     /// qualify: those with a keyword in any of the names. The scan plan for units under these
     /// names is built once here (and cached), not per unit.
     pub fn qualify(&self, names: &[&str]) -> Qualification {
+        // Every object of a data set repeats the same headers: the answer is kept per names,
+        // up to a bound (hostile JSON can hold any number of distinct paths).
+        let key: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let lock = || {
+            self.inner
+                .qualifications
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        if let Some(known) = lock().get(&key) {
+            return known.clone();
+        }
+        let q = self.qualify_uncached(names);
+        let mut cache = lock();
+        if cache.len() < MAX_CACHED_QUALIFICATIONS {
+            cache.insert(key, q.clone());
+        }
+        q
+    }
+
+    fn qualify_uncached(&self, names: &[&str]) -> Qualification {
         let prepared: Vec<(String, Vec<String>)> =
             names.iter().map(|n| (fold(n), name_tokens(n))).collect();
         let qualified: Arc<[bool]> = self

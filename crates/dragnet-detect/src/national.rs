@@ -484,26 +484,6 @@ pub fn uk_utr(text: &[u8], m: Range<usize>) -> bool {
     b"21987654321"[(sum % 11) as usize] - b'0' == d[0] && bounded_by_non_digit(text, m)
 }
 
-/// A GS1 device identifier (UDI-DI, `(01)` and a GTIN-14 with its mod-10 check digit).
-pub fn gs1_udi(text: &[u8], m: Range<usize>) -> bool {
-    let v = &text[m];
-    let Some(start) = v.windows(4).position(|w| w == b"(01)") else {
-        return false;
-    };
-    let gtin = digits(&v[start + 4..]);
-    if gtin.len() < 14 {
-        return false;
-    }
-    let gtin = &gtin[..14];
-    let sum: u32 = gtin[..13]
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &x)| u32::from(x) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    (10 - sum % 10) % 10 == u32::from(gtin[13])
-}
-
 /// A Canadian provincial health number in the Ontario form: ten digits, Luhn.
 pub fn canada_health_number(text: &[u8], m: Range<usize>) -> bool {
     let d = digits(&text[m.clone()]);
@@ -618,7 +598,6 @@ mod tests {
             (lat_long, "47.6062, -122.3321", "147.6062, -122.3321"),
             (bank_account, "123456789012", "111111111111"),
             (uk_utr, "2234567890", "3234567890"),
-            (gs1_udi, "(01)00884426214582", "(01)00884426214583"),
             (canada_health_number, "1234567897", "1234567898"),
             (hicn, "536221234A", "000221234A"),
             (mexico_rfc, "GODE561231GR8", "GODE561331GR8"),

@@ -48,8 +48,8 @@ fn digits(n: usize) -> impl Strategy<Value = String> {
 /// A named check-digit scheme: its validator and how a random body is shaped for it.
 type Scheme = (&'static str, Validator, fn(&str) -> String);
 
-/// Schemes whose single decimal check digit is a function of the body: Luhn, Verhoeff,
-/// ISO 7064, GS1; with the body shapes their validators require.
+/// Schemes whose single decimal check digit is a function of the body: Luhn, Verhoeff;
+/// with the body shapes their validators require.
 fn single_check_digit() -> Vec<Scheme> {
     vec![
         ("Canadian SIN", validators::canada_sin, |b| {
@@ -63,9 +63,6 @@ fn single_check_digit() -> Vec<Scheme> {
             national::canada_health_number,
             |b| format!("1{}", &b[..8]),
         ),
-        ("GS1 UDI", national::gs1_udi, |b| {
-            format!("(01)0{}", &b[..12])
-        }),
     ]
 }
 

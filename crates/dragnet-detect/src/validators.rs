@@ -109,8 +109,12 @@ fn issuer_accepts(d: &[u8]) -> bool {
 }
 
 /// Credit card numbers: 13–19 digits, one consistent separator style, issuer prefix, Luhn,
-/// and not a published test number.
+/// not a published test number, and not a piece of a longer dashed or dotted token (the
+/// first groups of a UUID such as `38656336-5435-3974-8811-220f9d5dc94e` can pass Luhn).
 pub fn credit_card(text: &[u8], m: Range<usize>) -> bool {
+    if joined_to_more(text, m.clone()) {
+        return false;
+    }
     let s = &text[m.clone()];
     let has_space = s.contains(&b' ');
     let has_dash = s.contains(&b'-');
@@ -123,6 +127,16 @@ pub fn credit_card(text: &[u8], m: Range<usize>) -> bool {
     }
     let plain: String = d.iter().map(|x| char::from(b'0' + x)).collect();
     !TEST_CARD_NUMBERS.contains(&plain.as_str()) && bounded_by_non_digit(text, m)
+}
+
+/// The match continues past either end as `-`, `.` or `_` and a letter or digit: it is part
+/// of a longer token (a UUID, a version, a dotted id), not a value of its own.
+pub fn joined_to_more(text: &[u8], m: Range<usize>) -> bool {
+    let joiner = |b: Option<&u8>| matches!(b, Some(b'-' | b'.' | b'_'));
+    let word = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    let before = m.start.checked_sub(1).and_then(|i| text.get(i));
+    let before2 = m.start.checked_sub(2).and_then(|i| text.get(i));
+    (joiner(text.get(m.end)) && word(text.get(m.end + 1))) || (joiner(before) && word(before2))
 }
 
 /// The match is not glued to more digits (or digit groups) on either side.

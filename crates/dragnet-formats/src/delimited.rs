@@ -1,5 +1,6 @@
 //! CSV and TSV, header-aware, on `csv-core`: quoted fields, embedded newlines, any bytes.
 
+use std::cell::RefCell;
 use std::io::{self, Read};
 
 use csv_core::{ReadFieldResult, ReaderBuilder};
@@ -29,17 +30,73 @@ pub struct DelimitedSummary {
 
 const MAX_HEADER_NAME: usize = 4 << 10;
 
+/// A reader's buffers and parser, kept per thread between files: a data set of many small
+/// files would otherwise zero a [`WINDOW`] and build a parser for each one (most of the time
+/// spent on 1 KB files).
+struct Buffers {
+    parser: csv_core::Reader,
+    delimiter: u8,
+    inbuf: Vec<u8>,
+    field: Vec<u8>,
+}
+
+thread_local! {
+    static SPARE: RefCell<Option<Buffers>> = const { RefCell::new(None) };
+}
+
+impl Buffers {
+    /// This thread's spare buffers (a nested read, such as a CSV inside an archive inside a
+    /// CSV being read, gets new ones), with a parser for `delimiter` in its initial state.
+    fn take(delimiter: u8) -> Buffers {
+        match SPARE.with(|s| s.borrow_mut().take()) {
+            Some(mut b) if b.delimiter == delimiter => {
+                b.parser.reset();
+                b
+            }
+            Some(b) => Buffers {
+                parser: ReaderBuilder::new().delimiter(delimiter).build(),
+                delimiter,
+                ..b
+            },
+            None => Buffers {
+                parser: ReaderBuilder::new().delimiter(delimiter).build(),
+                delimiter,
+                inbuf: vec![0u8; READ_BUFFER],
+                field: vec![0u8; WINDOW],
+            },
+        }
+    }
+
+    fn give_back(self) {
+        SPARE.with(|s| *s.borrow_mut() = Some(self));
+    }
+}
+
 /// Streams a delimited file from `input` to `visitor` with memory bounded by [`WINDOW`].
 pub fn read_delimited<R: Read, V: CellVisitor>(
-    mut input: R,
+    input: R,
     delimiter: u8,
     visitor: &mut V,
 ) -> io::Result<DelimitedSummary> {
-    let mut parser = ReaderBuilder::new().delimiter(delimiter).build();
-    let mut inbuf = vec![0u8; READ_BUFFER];
+    let mut buffers = Buffers::take(delimiter);
+    let result = read_with(input, visitor, &mut buffers);
+    buffers.give_back();
+    result
+}
+
+fn read_with<R: Read, V: CellVisitor>(
+    mut input: R,
+    visitor: &mut V,
+    buffers: &mut Buffers,
+) -> io::Result<DelimitedSummary> {
+    let Buffers {
+        parser,
+        inbuf,
+        field,
+        ..
+    } = buffers;
     let (mut in_start, mut in_end) = (0usize, 0usize);
     let mut eof = false;
-    let mut field = vec![0u8; WINDOW];
     let mut field_len = 0usize;
     // Bytes of the current cell already handed over in earlier windows, kept as overlap.
     let mut carried = 0usize;
@@ -50,7 +107,7 @@ pub fn read_delimited<R: Read, V: CellVisitor>(
     let mut header_columns: u64 = 0;
     loop {
         if in_start == in_end && !eof {
-            in_end = read_full(&mut input, &mut inbuf)?;
+            in_end = read_full(&mut input, inbuf)?;
             in_start = 0;
             summary.bytes += in_end as u64;
             eof = in_end == 0;

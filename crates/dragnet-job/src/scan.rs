@@ -119,58 +119,109 @@ impl Read for ChunkReader {
     }
 }
 
-/// Reads `body` to its end on a second thread, hashing every byte (the ETag is the MD5 of the
-/// whole object, however much of it the readers needed), while `scan` consumes the bytes
-/// through a bounded channel. One large object thus uses two cores.
+/// Reads `body` to its end, hashing every byte (the ETag is the MD5 of the whole object,
+/// however much of it the readers needed), while `scan` consumes the bytes. An object that
+/// fits in one chunk is read and hashed here; a larger one is read and hashed on a second
+/// thread that feeds `scan` through a bounded channel, so one large object uses two cores
+/// while many small ones do not pay for a thread each.
 fn with_hashing<R: Read + Send, T>(
-    body: R,
+    mut body: R,
     scan: impl FnOnce(&mut ChunkReader) -> T,
 ) -> (T, Hashed) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
-    std::thread::scope(|s| {
-        let hasher = s.spawn(move || {
-            let mut body = body;
-            let mut md5 = Md5::new();
-            let mut bytes = 0u64;
-            let mut listening = true;
-            loop {
-                let mut chunk = vec![0u8; CHUNK];
-                let n = match body.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return Hashed { md5: None, bytes };
-                    }
-                };
-                chunk.truncate(n);
-                md5.update(&chunk);
-                bytes += n as u64;
-                // Once the scan has stopped listening, keep reading only to finish the hash.
-                if listening && tx.send(Ok(chunk)).is_err() {
-                    listening = false;
-                }
-            }
-            Hashed {
-                md5: Some(hex(&md5.finalize())),
-                bytes,
-            }
+    let mut first = vec![0u8; CHUNK];
+    let (n, error) = fill(&mut body, &mut first);
+    first.truncate(n);
+    if error.is_some() || n == CHUNK {
+        return std::thread::scope(|s| {
+            let hasher = s.spawn(move || hash_rest(body, first, error, tx));
+            finish(rx, scan, || {
+                hasher.join().unwrap_or(Hashed {
+                    md5: None,
+                    bytes: 0,
+                })
+            })
         });
-        let mut reader = ChunkReader {
-            chunks: rx,
-            current: Vec::new(),
-            pos: 0,
-            done: false,
-        };
-        let result = scan(&mut reader);
-        drop(reader);
-        let hashed = hasher.join().unwrap_or(Hashed {
-            md5: None,
-            bytes: 0,
-        });
-        (result, hashed)
-    })
+    }
+    let hashed = Hashed {
+        md5: Some(hex(&Md5::digest(&first))),
+        bytes: n as u64,
+    };
+    let _ = tx.send(Ok(first));
+    drop(tx);
+    finish(rx, scan, || hashed)
+}
+
+/// Reads into `buf` until it is full or `body` ends; the bytes read, and the error that
+/// stopped it (bytes read before a failure are kept: a broken connection still yields them).
+fn fill(body: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut n = 0;
+    while n < buf.len() {
+        match body.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (n, Some(e)),
+        }
+    }
+    (n, None)
+}
+
+/// The second thread of a large object (or one whose read failed): sends and hashes the
+/// first chunk, then the rest, until the body ends or fails; once the scan stops listening
+/// it keeps reading only to finish the hash.
+fn hash_rest<R: Read>(
+    mut body: R,
+    first: Vec<u8>,
+    first_error: Option<io::Error>,
+    tx: std::sync::mpsc::SyncSender<io::Result<Vec<u8>>>,
+) -> Hashed {
+    let mut md5 = Md5::new();
+    let mut bytes = 0u64;
+    let mut listening = true;
+    let (mut chunk, mut error) = (first, first_error);
+    loop {
+        if !chunk.is_empty() {
+            md5.update(&chunk);
+            bytes += chunk.len() as u64;
+            if listening && tx.send(Ok(chunk)).is_err() {
+                listening = false;
+            }
+        }
+        if let Some(e) = error {
+            let _ = tx.send(Err(e));
+            return Hashed { md5: None, bytes };
+        }
+        let mut next = vec![0u8; CHUNK];
+        let (n, e) = fill(&mut body, &mut next);
+        if n == 0 && e.is_none() {
+            break;
+        }
+        next.truncate(n);
+        (chunk, error) = (next, e);
+    }
+    Hashed {
+        md5: Some(hex(&md5.finalize())),
+        bytes,
+    }
+}
+
+/// Runs `scan` over the chunks `rx` receives, then takes the hash from `hashed`.
+fn finish<T>(
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    scan: impl FnOnce(&mut ChunkReader) -> T,
+    hashed: impl FnOnce() -> Hashed,
+) -> (T, Hashed) {
+    let mut reader = ChunkReader {
+        chunks: rx,
+        current: Vec::new(),
+        pos: 0,
+        done: false,
+    };
+    let result = scan(&mut reader);
+    // Dropping the reader tells a hashing thread the scan stopped listening.
+    drop(reader);
+    (result, hashed())
 }
 
 /// A limit reached while reading: carried inside an `io::Error` so every reader stops.
