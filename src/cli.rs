@@ -44,8 +44,15 @@ pub enum Command {
     /// Create, list, run, pause, resume and cancel stored jobs (one-time and scheduled).
     #[command(subcommand)]
     Jobs(JobsCommand),
-    /// Run stored jobs on their schedules, answer GET /health, stop cleanly on SIGTERM.
+    /// Run stored jobs on their schedules, serve the findings API and console, stop cleanly
+    /// on SIGTERM.
     Serve(ServeArgs),
+    /// Create, list and revoke API tokens (the secret is shown once, only its hash is kept).
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Query stored findings: ListFindings criteria, saved investigations.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
     /// Mask sensitive values in a CSV/TSV, JSON/JSON Lines or text file or stream.
     Mask(MaskArgs),
     /// Act on a finding: move its object to the isolation bucket (copy, verify, delete), or
@@ -255,6 +262,77 @@ pub struct JobsCommon {
     /// Config file (default: ./dragnet.toml when present); the job store is its `[state] path`.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+}
+
+/// `dragnet tokens ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token; prints it once (store it now: only its hash is kept).
+    Create {
+        /// Who or what the token is for (shown in listings and the audit log).
+        #[arg(long)]
+        name: String,
+        /// viewer, investigator, operator or admin.
+        #[arg(long, value_parser = ["viewer", "investigator", "operator", "admin"])]
+        role: String,
+        /// Reveals may read objects already moved to the isolation bucket.
+        #[arg(long)]
+        reads_isolation: bool,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        /// Token id (`tok_...`).
+        id: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+}
+
+/// `dragnet findings ...`.
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// Stored findings meeting ListFindings criteria, one JSON finding per line.
+    List {
+        /// `findingCriteria` as JSON (e.g. '{"criterion": {"severity.description": {"eq": ["High"]}}}').
+        #[arg(long)]
+        criteria: Option<String>,
+        /// Sort attribute (default: newest first).
+        #[arg(long)]
+        sort: Option<String>,
+        /// Sort descending.
+        #[arg(long)]
+        desc: bool,
+        /// At most this many findings (default all).
+        #[arg(long)]
+        max: Option<usize>,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// Run a saved investigation (built-in or `[[investigations]]` in the config).
+    Query {
+        /// Investigation name (`dragnet findings investigations` lists them).
+        name: String,
+        /// A parameter, NAME=VALUE (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// `json` (one line per finding, or the counts) or `table`.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+        #[command(flatten)]
+        common: JobsCommon,
+    },
+    /// List the saved investigations.
+    Investigations {
+        #[command(flatten)]
+        common: JobsCommon,
+    },
 }
 
 /// `dragnet jobs ...`.

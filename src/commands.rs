@@ -43,6 +43,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Exit> {
         Command::Quarantine(args) => quarantine_command(args),
         Command::Jobs(cmd) => crate::jobs::run(cmd),
         Command::Serve(args) => crate::serve::run(args),
+        Command::Tokens(cmd) => crate::findings::tokens(cmd),
+        Command::Findings(cmd) => crate::findings::findings(cmd),
         Command::Mask(args) => mask_command(args),
         Command::Classify(args) => classify(args),
         Command::Identifiers(IdentifiersCommand::List { format }) => identifiers_list(&format),

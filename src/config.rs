@@ -39,6 +39,8 @@ pub struct Config {
     pub parameters: BTreeMap<String, String>,
     /// Worker threads (default: the machine's cores).
     pub threads: Option<usize>,
+    /// Saved investigations (`[[investigations]]`), added to the built-in ones.
+    pub investigations: Vec<dragnet_findings::Investigation>,
 }
 
 /// `[store]`.
@@ -177,6 +179,16 @@ pub struct SamplingConfig {
 pub struct ServerConfig {
     /// Listen address.
     pub listen: String,
+    /// Append-only audit log (JSON Lines) of reveals and of changes made through the API.
+    pub audit_log: PathBuf,
+    /// Reveals one token may make per minute.
+    pub reveals_per_minute: u32,
+    /// Largest API request body, in bytes.
+    pub max_body_bytes: usize,
+    /// PEM certificate chain: with `tls_key`, the API and console are served over TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -196,6 +208,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             parameters: BTreeMap::new(),
             threads: None,
+            investigations: Vec::new(),
         }
     }
 }
@@ -270,6 +283,11 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
+            audit_log: "audit.jsonl".into(),
+            reveals_per_minute: 10,
+            max_body_bytes: 64 * 1024,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -314,6 +332,13 @@ impl Config {
         fix(&mut self.events.dead_letter);
         fix(&mut self.alerts.outbox);
         fix(&mut self.state.path);
+        fix(&mut self.server.audit_log);
+        for p in [&mut self.server.tls_cert, &mut self.server.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
     }
 
     fn validate(&self, path: &Path) -> Result<()> {
@@ -391,6 +416,57 @@ impl Config {
         }
         if self.threads == Some(0) {
             bail!("config file {}: threads must be at least 1", path.display());
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            bail!(
+                "config file {}: server.tls_cert and server.tls_key go together (give both for TLS, neither for plain HTTP)",
+                path.display()
+            );
+        }
+        if self.server.reveals_per_minute == 0 || self.server.max_body_bytes < 1024 {
+            bail!(
+                "config file {}: server.reveals_per_minute must be at least 1 and server.max_body_bytes at least 1024",
+                path.display()
+            );
+        }
+        self.validate_investigations(path)
+    }
+
+    /// Every `[[investigations]]` entry has a unique name and criteria that parse (required
+    /// parameters filled with a placeholder), so a typo fails at start, not at query time.
+    fn validate_investigations(&self, path: &Path) -> Result<()> {
+        let mut names = std::collections::BTreeSet::new();
+        for inv in &self.investigations {
+            if inv.name.trim().is_empty() || !names.insert(inv.name.as_str()) {
+                bail!(
+                    "config file {}: investigations: every investigation needs a name of its own ({:?})",
+                    path.display(),
+                    inv.name
+                );
+            }
+            let params = inv
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), if v.is_empty() { "x".into() } else { v.clone() }))
+                .collect();
+            let checked = inv.instantiate(&params).and_then(|kind| {
+                let now = dragnet_model::Timestamp::now();
+                match kind {
+                    dragnet_findings::InvestigationKind::List(r) => {
+                        dragnet_findings::query::list_all(&[], &r, now).map(|_| ())
+                    }
+                    dragnet_findings::InvestigationKind::Statistics(r) => {
+                        dragnet_findings::statistics(&[], &r, now).map(|_| ())
+                    }
+                }
+            });
+            if let Err(e) = checked {
+                bail!(
+                    "config file {}: investigation {:?}: {e}",
+                    path.display(),
+                    inv.name
+                );
+            }
         }
         Ok(())
     }
@@ -532,5 +608,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"/missing\""));
+    }
+
+    #[test]
+    fn server_settings_and_investigations_are_checked_at_load() {
+        let c = load(
+            "[server]\naudit_log = \"audit/a.jsonl\"\n[[investigations]]\nname = \"raw\"\ncriteria = { \"resourcesAffected.s3Bucket.name\" = { eq = [\"{bucket}\"] } }\nparameters = { bucket = \"\" }\n",
+        )
+        .unwrap();
+        assert!(
+            c.server.audit_log.ends_with("audit/a.jsonl") && c.server.audit_log.is_absolute(),
+            "relative to the config file's folder"
+        );
+        assert_eq!(c.investigations[0].name, "raw");
+        for (text, needle) in [
+            ("[server]\ntls_cert = \"c.pem\"\n", "go together"),
+            ("[server]\nreveals_per_minute = 0\n", "reveals_per_minute"),
+            (
+                "[[investigations]]\nname = \"a\"\n[[investigations]]\nname = \"a\"\n",
+                "name of its own",
+            ),
+            (
+                "[[investigations]]\nname = \"bad\"\ncriteria = { type = { like = [\"x\"] } }\n",
+                "investigation \"bad\": findingCriteria.criterion.type.like",
+            ),
+            (
+                "[[investigations]]\nname = \"g\"\ngroup_by = \"key\"\n",
+                "groupBy",
+            ),
+            (
+                "[[investigations]]\nname = \"t\"\ncritera = {}\n",
+                "critera",
+            ),
+        ] {
+            let e = format!("{:#}", load(text).unwrap_err());
+            assert!(e.contains(needle), "{text}: {e}");
+        }
     }
 }

@@ -42,7 +42,11 @@ fn job_arn(config: &Config, job: &JobRecord) -> String {
 }
 
 /// The job in `DescribeClassificationJob` shape, with `lastRunStatistics` and `nextRunAt`.
-fn describe(config: &Config, store: &JobStore, job: &JobRecord) -> Result<serde_json::Value, Exit> {
+pub(crate) fn describe(
+    config: &Config,
+    store: &JobStore,
+    job: &JobRecord,
+) -> Result<serde_json::Value, Exit> {
     let runs = store.runs(&job.job_id).map_err(anyhow::Error::from)?;
     let last = runs.iter().rev().find(|r| r.status == "COMPLETE");
     let mut v = serde_json::to_value(&job.spec).map_err(anyhow::Error::from)?;

@@ -4,11 +4,13 @@
 //! Exit status: 0 success, 1 the job failed, 2 bad usage or bad input.
 
 mod accuracy;
+mod api_backend;
 mod cli;
 mod commands;
 mod config;
 mod consumer;
 mod demo;
+mod findings;
 mod job_store;
 mod jobs;
 mod load;

@@ -1,11 +1,11 @@
 //! `dragnet serve`: the long-running process of the embedded default. It runs stored jobs when
 //! they are due (a run missed while the service was down runs once at start-up, not once per
-//! missed day), routes their findings through the local bus, answers `GET /health`, and on
+//! missed day) or when the API asks, routes their findings through the local bus, serves the
+//! findings API and console (`dragnet_api`, over TLS when configured) and `GET /health`, and on
 //! SIGTERM or SIGINT stops taking new objects, records the ones being analysed, and exits 0;
 //! the interrupted run resumes at the next start.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,23 +13,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dragnet_api::ApiOptions;
 use dragnet_job::{JobRecord, JobStore};
 use dragnet_model::jobspec::JobType;
 use dragnet_model::Timestamp;
 
+use crate::api_backend::{ServeBackend, ServiceState};
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::job_store::{Access, Jobs};
 use crate::jobs::{execute, open};
 use crate::Exit;
-
-#[derive(Default)]
-struct Health {
-    runs_completed: u64,
-    runs_failed: u64,
-    running: Option<String>,
-    last_error: Option<String>,
-}
 
 /// Whether `job` should run now: an unfinished run to resume, a one-time job that has not
 /// run, or a scheduled job whose next run time has come.
@@ -45,33 +39,6 @@ fn due(store: &JobStore, job: &JobRecord, now: Timestamp) -> bool {
         JobType::OneTime => runs.is_empty(),
         JobType::Scheduled => job.next_run_at.is_some_and(|t| t <= now),
     }
-}
-
-fn respond(mut stream: TcpStream, health: &Mutex<Health>, started: Instant, jobs: usize) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut buf = [0u8; 4096];
-    let n = stream.read(&mut buf).unwrap_or(0);
-    let request = String::from_utf8_lossy(&buf[..n]);
-    let first = request.lines().next().unwrap_or("");
-    let (status, body) = if first.starts_with("GET /health ") {
-        let h = health.lock().unwrap_or_else(|p| p.into_inner());
-        let body = serde_json::json!({
-            "status": "ok",
-            "uptimeSeconds": started.elapsed().as_secs(),
-            "jobs": jobs,
-            "runsCompleted": h.runs_completed,
-            "runsFailed": h.runs_failed,
-            "running": h.running,
-            "lastError": h.last_error,
-        });
-        ("200 OK", body.to_string())
-    } else {
-        (
-            "404 Not Found",
-            r#"{"message":"not found; GET /health"}"#.to_string(),
-        )
-    };
-    let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
 }
 
 fn run_dir(state: &Path, job: &str, now: Timestamp) -> PathBuf {
@@ -94,8 +61,9 @@ fn run_due(
     config: &Config,
     due_jobs: &[String],
     now: Timestamp,
+    requested: &[String],
     stop: &Arc<AtomicBool>,
-    health: &Mutex<Health>,
+    health: &Mutex<ServiceState>,
 ) {
     let store = match Jobs::open(config, Access::Write) {
         Ok(store) => store,
@@ -110,7 +78,8 @@ fn run_due(
         }
         // Another process may have run or paused it since the store was read.
         let Ok(job) = store.job(id) else { continue };
-        if !due(&store, &job, now) {
+        let asked = requested.contains(id) && matches!(job.status.as_str(), "IDLE" | "RUNNING");
+        if !asked && !due(&store, &job, now) {
             continue;
         }
         tracing::info!(job = %job.job_id, "run starting");
@@ -144,6 +113,39 @@ fn run_due(
     }
 }
 
+/// Serves the API and console on `listener` until `stop` is set.
+fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<dragnet_api::tls::TlsFiles>,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("starting the HTTP runtime")?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::from_std(listener).context("setting up the listener")?;
+        let stopped = async move {
+            while !stop.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        match tls {
+            Some(files) => dragnet_api::tls::serve(listener, router, &files, stopped)
+                .await
+                .context("serving TLS"),
+            None => axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+                .context("serving HTTP"),
+        }
+    })
+}
+
 /// Runs the service until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
     let (config, store) = open(args.config.as_deref(), Access::Read)?;
@@ -151,6 +153,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone())
             .context("installing the signal handlers")?;
+    }
+    let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => Some(dragnet_api::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(files) = &tls {
+        // Refuse to start with a certificate that will not load, rather than fail per client.
+        dragnet_api::tls::server_config(files).context("[server] tls_cert / tls_key")?;
     }
     let listener = TcpListener::bind(&config.server.listen).with_context(|| {
         format!(
@@ -161,48 +174,52 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
     listener
         .set_nonblocking(true)
         .context("setting up the listener")?;
-    let started = Instant::now();
-    let health = Arc::new(Mutex::new(Health::default()));
-    let job_count = Arc::new(std::sync::atomic::AtomicUsize::new(
-        store.jobs().map(|j| j.len()).unwrap_or(0),
-    ));
+    let service = Arc::new(Mutex::new(ServiceState::default()));
+    let backend = ServeBackend::new(config.clone(), service.clone());
+    let router = dragnet_api::router(
+        Arc::new(backend),
+        ApiOptions {
+            reveals_per_minute: config.server.reveals_per_minute,
+            max_body_bytes: config.server.max_body_bytes,
+        },
+    );
     // Each tick opens the store afresh (with `[state] shared`, the latest shared copy).
     drop(store);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %config.server.listen, state = %config.state.path.display(), "dragnet serve started");
     eprintln!(
-        "dragnet serve: listening on {} (GET /health); job store {}",
+        "dragnet serve: {scheme}://{}/console (API and GET /health on the same address); job store {}",
         config.server.listen,
         config.state.path.display()
     );
     let tick = Duration::from_secs(args.tick.max(1));
     std::thread::scope(|scope| {
-        let (stop_http, health_http, jobs_http) = (stop.clone(), health.clone(), job_count.clone());
-        scope.spawn(move || {
-            while !stop_http.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        respond(
-                            stream,
-                            &health_http,
-                            started,
-                            jobs_http.load(Ordering::Relaxed),
-                        );
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
-                }
+        let stop_http = stop.clone();
+        let http = scope.spawn(move || {
+            if let Err(e) = serve_http(listener, router, tls, stop_http.clone()) {
+                tracing::error!(error = %format!("{e:#}"), "the API stopped");
+                eprintln!("dragnet serve: the API stopped: {e:#}");
+                stop_http.store(true, Ordering::SeqCst);
             }
         });
         while !stop.load(Ordering::SeqCst) {
             let now = Timestamp::now();
-            let due_jobs = match Jobs::open(&config, Access::Read) {
+            let requested = std::mem::take(
+                &mut service
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .run_requests,
+            );
+            let due_jobs: Vec<String> = match Jobs::open(&config, Access::Read) {
                 Ok(store) => {
                     let jobs = store.jobs().unwrap_or_default();
-                    job_count.store(jobs.len(), Ordering::Relaxed);
-                    jobs.into_iter()
-                        .filter(|j| due(&store, j, now))
-                        .map(|j| j.job_id)
-                        .collect()
+                    let mut ids = requested.clone();
+                    ids.extend(
+                        jobs.into_iter()
+                            .filter(|j| due(&store, j, now) && !requested.contains(&j.job_id))
+                            .map(|j| j.job_id),
+                    );
+                    ids
                 }
                 Err(Exit { error, .. }) => {
                     tracing::error!(error = %format!("{error:#}"), "job store not readable; retrying at the next tick");
@@ -210,13 +227,22 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
                 }
             };
             if !due_jobs.is_empty() {
-                run_due(&config, &due_jobs, now, &stop, &health);
+                run_due(&config, &due_jobs, now, &requested, &stop, &service);
             }
             let until = Instant::now() + tick;
             while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                let asked = !service
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .run_requests
+                    .is_empty();
+                if asked {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
+        let _ = http.join();
     });
     tracing::info!("dragnet serve stopped");
     eprintln!("dragnet serve: stopped");

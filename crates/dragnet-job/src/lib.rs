@@ -16,6 +16,7 @@ pub mod scope;
 pub mod shared;
 pub mod state;
 pub mod stored;
+pub mod stored_findings;
 
 pub use batch::{job_covers_bucket, parse_batch, Batch, BatchError};
 pub use engine::{job_engine, ruleset_fingerprint, JobEngineError};
@@ -25,11 +26,12 @@ pub use run::{
     run_job, run_job_observed, JobRun, NoObserver, NoProgress, ObjectDone, Progress, RunError,
     RunObserver, RunReport, RunStatistics,
 };
-pub use scan::{scan_reader, ObjectOutcome};
+pub use scan::{reveal_values, scan_reader, ObjectOutcome, REVEAL_VALUE_CHARS};
 pub use schedule::{next_run_after, TimeOfDay};
 pub use shared::{Lease, Pulled, SharedState, SharedStateError};
 pub use state::{JobRecord, JobStore, RunRecord, StateError};
 pub use stored::{run_stored, StoredRunError, StoredRunOptions, StoredRunReport};
+pub use stored_findings::{StoredFinding, TokenRecord};
 
 use dragnet_model::ids::stable_hex_id;
 use dragnet_model::JobSpec;

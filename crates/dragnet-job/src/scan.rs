@@ -304,6 +304,36 @@ struct Scan<'a> {
     problem: Option<String>,
     qualifications: HashMap<String, Arc<Qualification>>,
     hits: Vec<Hit>,
+    /// Values kept for a reveal, per identifier; `None` on every ordinary scan.
+    samples: Option<Samples>,
+}
+
+/// The values a reveal keeps: up to `per_identifier` distinct values of each identifier.
+struct Samples {
+    per_identifier: usize,
+    values: Vec<Vec<String>>,
+}
+
+/// Longest value a reveal returns, in characters (Macie's limit for
+/// GetSensitiveDataOccurrences).
+pub const REVEAL_VALUE_CHARS: usize = 128;
+
+impl Samples {
+    fn keep(&mut self, identifier: usize, value: &[u8]) {
+        let Some(kept) = self.values.get_mut(identifier) else {
+            return;
+        };
+        if kept.len() >= self.per_identifier {
+            return;
+        }
+        let text: String = String::from_utf8_lossy(value)
+            .chars()
+            .take(REVEAL_VALUE_CHARS)
+            .collect();
+        if !text.is_empty() && !kept.contains(&text) {
+            kept.push(text);
+        }
+    }
 }
 
 /// Classifies the bytes of object `key` from `body`, choosing the reader from the key and the
@@ -325,6 +355,45 @@ pub fn scan_reader_with(
     format: Option<Format>,
     limits: ScanLimits,
 ) -> ObjectOutcome {
+    scan_object(engine, key, body, format, limits, None).0
+}
+
+/// Classifies the object as [`scan_reader`] does and also returns, for a reveal (Macie's
+/// GetSensitiveDataOccurrences), up to `per_identifier` distinct matched values of each of the
+/// engine's identifiers (indexed as [`Engine::info`]), each cut to [`REVEAL_VALUE_CHARS`].
+///
+/// The values are raw sensitive data: the caller returns them to an authorised reader only
+/// and never logs them.
+pub fn reveal_values(
+    engine: &Engine,
+    key: &str,
+    body: impl Read + Send,
+    format: Option<Format>,
+    per_identifier: usize,
+) -> (ObjectOutcome, Vec<Vec<String>>) {
+    let samples = Samples {
+        per_identifier,
+        values: vec![Vec::new(); engine.len()],
+    };
+    let (outcome, samples) = scan_object(
+        engine,
+        key,
+        body,
+        format,
+        ScanLimits::default(),
+        Some(samples),
+    );
+    (outcome, samples.map(|s| s.values).unwrap_or_default())
+}
+
+fn scan_object(
+    engine: &Engine,
+    key: &str,
+    body: impl Read + Send,
+    format: Option<Format>,
+    limits: ScanLimits,
+    samples: Option<Samples>,
+) -> (ObjectOutcome, Option<Samples>) {
     let deadline = Instant::now() + limits.time;
     let mut scan = Scan {
         engine,
@@ -336,6 +405,7 @@ pub fn scan_reader_with(
         problem: None,
         qualifications: HashMap::new(),
         hits: Vec::new(),
+        samples,
     };
     let (result, hashed) = with_hashing(body, |reader| {
         let mut guarded = Guard {
@@ -358,7 +428,7 @@ pub fn scan_reader_with(
             let mut o = ObjectOutcome::skipped(reason);
             o.mime_type = mime_type;
             o.md5 = hashed.md5;
-            return o;
+            return (o, scan.samples);
         }
         Some(Stop::Partial(reason)) => {
             tracing::warn!(key = ?key, reason = %reason, "analysis stopped part-way; what was read is reported");
@@ -369,14 +439,15 @@ pub fn scan_reader_with(
             None => ("COMPLETE", None),
         },
     };
-    ObjectOutcome {
+    let outcome = ObjectOutcome {
         status,
         reason,
         mime_type,
         size_classified: hashed.bytes,
         md5: hashed.md5,
         detections: Some(scan.detections),
-    }
+    };
+    (outcome, scan.samples)
 }
 
 type StreamResult = Result<Format, (Option<Format>, Stop)>;
@@ -680,6 +751,11 @@ impl Scan<'_> {
             skip_before,
             &mut self.hits,
         );
+        if let Some(samples) = &mut self.samples {
+            for hit in &self.hits {
+                samples.keep(hit.identifier, &text[hit.start..hit.end]);
+            }
+        }
     }
 }
 

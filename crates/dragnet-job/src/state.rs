@@ -119,6 +119,9 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE TABLE IF NOT EXISTS results (
     run_id TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, account TEXT NOT NULL, result TEXT NOT NULL,
     finding TEXT, PRIMARY KEY (run_id, bucket, key));
+CREATE TABLE IF NOT EXISTS tokens (
+    token_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL, revoked_at INTEGER, reads_isolation INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, time INTEGER NOT NULL, event_type TEXT NOT NULL,
     details TEXT NOT NULL);
@@ -153,7 +156,7 @@ impl JobStore {
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -1375,3 +1375,33 @@ mod stored_jobs {
         assert_eq!(state.jobs().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn reveal_keeps_up_to_the_limit_of_distinct_values_per_identifier() {
+    let engine = engine();
+    let mut csv = String::from("name,ssn,patient\n");
+    for i in 0..14 {
+        // SSN 536-22-1234 appears twice; each patient id once.
+        csv.push_str(&format!("x,536-22-{:04},P-{:04}\n", 1234 + (i % 13), i));
+    }
+    let (outcome, values) = crate::reveal_values(&engine, "people.csv", csv.as_bytes(), None, 10);
+    assert_eq!(outcome.status, "COMPLETE");
+    let index = |id: &str| {
+        (0..engine.len())
+            .find(|&i| engine.info(i).id == id)
+            .unwrap()
+    };
+    let ssn = &values[index("USA_SOCIAL_SECURITY_NUMBER")];
+    assert_eq!(ssn.len(), 10);
+    assert_eq!(ssn[0], "536-22-1234");
+    let unique: std::collections::BTreeSet<_> = ssn.iter().collect();
+    assert_eq!(unique.len(), 10, "values are distinct");
+    assert_eq!(values[index("pid")][..2], ["P-0000", "P-0001"]);
+    assert!(values[index("CREDIT_CARD_NUMBER")].is_empty());
+    // An ordinary scan of the same bytes reports the same detections.
+    let plain = scan_reader(&engine, "people.csv", csv.as_bytes(), None);
+    assert_eq!(
+        plain.detections.unwrap().total(),
+        outcome.detections.unwrap().total()
+    );
+}

@@ -326,6 +326,40 @@ fn exists(store: &dyn ObjectStore, bucket: &str, key: &str) -> Result<bool, Stor
     Ok(found)
 }
 
+/// The quarantine record of `finding_id` in `iso`, when its object was quarantined there.
+pub fn find_record(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+    finding_id: &str,
+) -> Result<Option<QuarantineRecord>, QuarantineError> {
+    read_record(store, iso, finding_id)
+}
+
+/// Every quarantine record in `iso`, in finding-id order.
+pub fn list_records(
+    store: &dyn ObjectStore,
+    iso: &Isolation,
+) -> Result<Vec<QuarantineRecord>, QuarantineError> {
+    let folder = format!("{}{RECORDS_FOLDER}", iso.prefix);
+    let mut ids = Vec::new();
+    store
+        .list(&iso.bucket, &folder, &mut |m| {
+            if let Some(id) = m.key[folder.len()..].strip_suffix(".json") {
+                if !id.contains('/') {
+                    ids.push(id.to_string());
+                }
+            }
+        })
+        .map_err(step("listing quarantine records"))?;
+    let mut records = Vec::new();
+    for id in ids {
+        if let Some(r) = read_record(store, iso, &id)? {
+            records.push(r);
+        }
+    }
+    Ok(records)
+}
+
 fn read_record(
     store: &dyn ObjectStore,
     iso: &Isolation,

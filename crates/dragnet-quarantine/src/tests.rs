@@ -262,3 +262,24 @@ fn quarantine_tags_fit_within_the_ten_tag_limit() {
         "the finding id first"
     );
 }
+
+#[test]
+fn records_are_listed_and_found_until_restored() {
+    let (_d, s, req) = setup();
+    assert!(list_records(&s, &iso()).unwrap().is_empty());
+    quarantine(&s, &req, &iso(), "high-rule").unwrap();
+    let listed = list_records(&s, &iso()).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].source.key, "dir/patients.csv");
+    assert_eq!(
+        find_record(&s, &iso(), &req.finding_id).unwrap().as_ref(),
+        Some(&listed[0])
+    );
+    assert_eq!(
+        find_record(&s, &iso(), "0".repeat(32).as_str()).unwrap(),
+        None
+    );
+    restore(&s, &iso(), &req.finding_id).unwrap();
+    assert!(list_records(&s, &iso()).unwrap().is_empty());
+    assert_eq!(find_record(&s, &iso(), &req.finding_id).unwrap(), None);
+}

@@ -1,0 +1,328 @@
+//! The API's [`Backend`] over dragnet's own parts: the job store (`[state]`), the object store
+//! (`[store]`), the isolation bucket (`[quarantine]`), the scan engine for reveals, and the
+//! audit log (`[server] audit_log`).
+//!
+//! The job store is opened per call (with `[state] shared`, that pulls the latest shared copy;
+//! changes take the lease, so they wait while a run holds it).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use dragnet_api::{Backend, BackendError, RevealError};
+use dragnet_detect::IdentifierKind;
+use dragnet_findings::Investigation;
+use dragnet_job::{StateError, StoredFinding, TokenRecord};
+use dragnet_model::Timestamp;
+use dragnet_quarantine::{Isolation, QuarantineError};
+use dragnet_store::{ObjectStore, StoreError};
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::job_store::{Access, Jobs};
+use crate::{load, Exit};
+
+/// What `dragnet serve` shares with the API: its health counters and the queue of runs the
+/// API asked for.
+#[derive(Default)]
+pub struct ServiceState {
+    /// Runs completed since start.
+    pub runs_completed: u64,
+    /// Runs that failed since start.
+    pub runs_failed: u64,
+    /// The job running now.
+    pub running: Option<String>,
+    /// The last run error.
+    pub last_error: Option<String>,
+    /// Jobs the API asked to run, in order.
+    pub run_requests: Vec<String>,
+}
+
+/// The backend of `dragnet serve`'s API.
+pub struct ServeBackend {
+    config: Config,
+    service: Arc<Mutex<ServiceState>>,
+    started: std::time::Instant,
+    audit_file: Mutex<()>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Unavailable(e.to_string())
+}
+
+fn exit_error(e: Exit) -> BackendError {
+    BackendError::Unavailable(format!("{:#}", e.error))
+}
+
+fn state_error(e: StateError) -> BackendError {
+    match e {
+        StateError::NoSuchJob(_) => BackendError::NotFound(e.to_string()),
+        StateError::Conflict { .. } => BackendError::Conflict(e.to_string()),
+        other => unavailable(other),
+    }
+}
+
+/// An ETag without its quotes, for comparing a finding's with the store's.
+fn bare_etag(etag: &str) -> &str {
+    etag.trim().trim_matches('"')
+}
+
+impl ServeBackend {
+    /// A backend over `config`, sharing `service` with the scheduler.
+    pub fn new(config: Config, service: Arc<Mutex<ServiceState>>) -> Self {
+        ServeBackend {
+            config,
+            service,
+            started: std::time::Instant::now(),
+            audit_file: Mutex::new(()),
+        }
+    }
+
+    fn read(&self) -> Result<Jobs, BackendError> {
+        Jobs::open(&self.config, Access::Read).map_err(exit_error)
+    }
+
+    /// Opens the store for a change, makes it, and saves it.
+    fn write<T>(
+        &self,
+        change: impl FnOnce(&Jobs) -> Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        let store = Jobs::open(&self.config, Access::Write).map_err(exit_error)?;
+        let out = change(&store)?;
+        store.save().map_err(exit_error)?;
+        Ok(out)
+    }
+
+    fn objects(&self) -> Result<Arc<dyn ObjectStore>, BackendError> {
+        crate::store::open(&self.config).map_err(|e| unavailable(format!("{e:#}")))
+    }
+
+    fn isolation(&self) -> Isolation {
+        Isolation {
+            bucket: self.config.quarantine.bucket.clone(),
+            prefix: self.config.quarantine.prefix.clone(),
+            purge_noncurrent_versions: self.config.quarantine.purge_noncurrent_versions,
+        }
+    }
+
+    /// Where the finding's object is to be read: the original location, or its quarantined
+    /// copy when the caller may read the isolation bucket.
+    fn reveal_location(
+        &self,
+        objects: &dyn ObjectStore,
+        finding: &StoredFinding,
+        reads_isolation: bool,
+    ) -> Result<(String, String), RevealError> {
+        let record =
+            dragnet_quarantine::find_record(objects, &self.isolation(), &finding_id(finding))
+                .map_err(|e| RevealError::Backend(unavailable(e)))?;
+        match record {
+            Some(r) if reads_isolation => Ok((r.isolation.bucket, r.isolation.key)),
+            Some(r) => Err(RevealError::Quarantined(format!(
+                "the object was quarantined to s3://{}/{} and this token may not read the isolation bucket",
+                r.isolation.bucket, r.isolation.key
+            ))),
+            None => Ok((finding.bucket.clone(), finding.key.clone())),
+        }
+    }
+}
+
+fn finding_id(finding: &StoredFinding) -> String {
+    finding.finding["id"].as_str().unwrap_or("").to_string()
+}
+
+impl Backend for ServeBackend {
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>, BackendError> {
+        self.read()?.token_by_hash(hash).map_err(state_error)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, BackendError> {
+        self.read()?.tokens().map_err(state_error)
+    }
+
+    fn create_token(&self, token: &TokenRecord) -> Result<(), BackendError> {
+        self.write(|s| s.create_token(token).map_err(state_error))
+    }
+
+    fn revoke_token(&self, token_id: &str) -> Result<bool, BackendError> {
+        self.write(|s| {
+            s.revoke_token(token_id, Timestamp::now())
+                .map_err(state_error)
+        })
+    }
+
+    fn findings(&self) -> Result<Vec<StoredFinding>, BackendError> {
+        self.read()?.findings().map_err(state_error)
+    }
+
+    fn finding(&self, finding_id: &str) -> Result<Option<StoredFinding>, BackendError> {
+        self.read()?.finding(finding_id).map_err(state_error)
+    }
+
+    fn jobs(&self) -> Result<Vec<Value>, BackendError> {
+        let store = self.read()?;
+        let jobs = store.jobs().map_err(state_error)?;
+        jobs.iter()
+            .map(|j| crate::jobs::describe(&self.config, &store, j).map_err(exit_error))
+            .collect()
+    }
+
+    fn job(&self, job_id: &str) -> Result<Value, BackendError> {
+        let store = self.read()?;
+        let job = store.job(job_id).map_err(state_error)?;
+        crate::jobs::describe(&self.config, &store, &job).map_err(exit_error)
+    }
+
+    fn update_job(&self, job_id: &str, status: &str) -> Result<Value, BackendError> {
+        self.write(|store| {
+            let job = store
+                .update_status(job_id, status, Timestamp::now())
+                .map_err(state_error)?;
+            crate::jobs::describe(&self.config, store, &job).map_err(exit_error)
+        })
+    }
+
+    fn request_run(&self, job_id: &str) -> Result<Value, BackendError> {
+        let job = self.read()?.job(job_id).map_err(state_error)?;
+        match job.status.as_str() {
+            "CANCELLED" | "COMPLETE" => {
+                return Err(BackendError::Conflict(format!(
+                    "job {job_id} is {}; it does not run again",
+                    job.status
+                )))
+            }
+            "USER_PAUSED" => {
+                return Err(BackendError::Conflict(format!(
+                    "job {job_id} is USER_PAUSED; resume it before running it"
+                )))
+            }
+            _ => {}
+        }
+        let mut service = self.service.lock().unwrap_or_else(|p| p.into_inner());
+        if !service.run_requests.iter().any(|j| j == job_id) {
+            service.run_requests.push(job_id.to_string());
+        }
+        Ok(json!({"jobId": job_id, "status": "QUEUED", "queued": service.run_requests}))
+    }
+
+    fn quarantine_records(&self) -> Result<Vec<Value>, BackendError> {
+        let objects = self.objects()?;
+        let records = dragnet_quarantine::list_records(objects.as_ref(), &self.isolation())
+            .map_err(|e| match e {
+                QuarantineError::Store { .. } => unavailable(e),
+                other => BackendError::Conflict(other.to_string()),
+            })?;
+        records
+            .iter()
+            .map(|r| serde_json::to_value(r).map_err(unavailable))
+            .collect()
+    }
+
+    fn restore(&self, finding_id: &str) -> Result<Value, BackendError> {
+        let objects = self.objects()?;
+        let record = dragnet_quarantine::restore(objects.as_ref(), &self.isolation(), finding_id)
+            .map_err(|e| match e {
+            QuarantineError::NoRecord { .. } => BackendError::NotFound(e.to_string()),
+            QuarantineError::RestoreConflict { .. } => BackendError::Conflict(e.to_string()),
+            other => unavailable(other),
+        })?;
+        Ok(json!({"restored": record}))
+    }
+
+    fn reveal(
+        &self,
+        finding: &StoredFinding,
+        reads_isolation: bool,
+        per_type: usize,
+    ) -> Result<BTreeMap<String, Vec<String>>, RevealError> {
+        let objects = self.objects()?;
+        let (bucket, key) = self.reveal_location(objects.as_ref(), finding, reads_isolation)?;
+        let scanned = bare_etag(
+            finding.finding["resourcesAffected"]["s3Object"]["eTag"]
+                .as_str()
+                .unwrap_or(""),
+        )
+        .to_string();
+        let changed = |why: &str| {
+            RevealError::ObjectChanged(format!(
+                "s3://{bucket}/{key} {why} since the scan; run the job again for a current finding"
+            ))
+        };
+        let meta = match objects.head(&bucket, &key) {
+            Ok(m) => m,
+            Err(StoreError::NoSuchKey { .. }) => return Err(changed("was deleted")),
+            Err(e) => return Err(RevealError::Backend(unavailable(e))),
+        };
+        if bare_etag(meta.etag.as_deref().unwrap_or("")) != scanned {
+            return Err(changed("changed (its ETag differs)"));
+        }
+        // The job's own engine: the same identifiers and allow lists as the scan.
+        let store = self.read()?;
+        let job = store.job(&finding.job_id).map_err(state_error)?;
+        let custom = load::custom_identifiers(&self.config.identifiers)
+            .map_err(|e| unavailable(format!("{e:#}")))?;
+        let allow = load::allow_lists(&self.config.allow_lists, objects.as_ref())
+            .map_err(|e| unavailable(format!("{e:#}")))?;
+        let engine = dragnet_job::job_engine(&job.spec, &custom, &allow)
+            .map_err(|e| unavailable(format!("job {}: {e}", job.job_id)))?;
+        let body = objects
+            .get(&bucket, &key)
+            .map_err(|e| RevealError::Backend(unavailable(e)))?;
+        let (outcome, values) = dragnet_job::reveal_values(&engine, &key, body, None, per_type);
+        // A single-part object's ETag is its MD5: a change between HEAD and GET shows here.
+        if !scanned.contains('-') && outcome.md5.as_deref().is_some_and(|m| m != scanned) {
+            return Err(changed("changed while it was read"));
+        }
+        let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (i, found) in values.into_iter().enumerate() {
+            if found.is_empty() {
+                continue;
+            }
+            let info = engine.info(i);
+            let name = match info.kind {
+                IdentifierKind::Managed { .. } => info.id.clone(),
+                IdentifierKind::Custom { .. } => info.name.clone(),
+            };
+            by_type.entry(name).or_default().extend(found);
+        }
+        Ok(by_type)
+    }
+
+    fn investigations(&self) -> Vec<Investigation> {
+        dragnet_findings::investigations::merged(&self.config.investigations)
+    }
+
+    fn audit(&self, record: &Value) -> Result<(), BackendError> {
+        let _one_writer = self.audit_file.lock().unwrap_or_else(|p| p.into_inner());
+        let path = &self.config.server.audit_log;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| unavailable(format!("audit log {}: {e}", path.display())))?;
+        let mut line = record.to_string();
+        line.push('\n');
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| unavailable(format!("audit log {}: {e}", path.display())))
+    }
+
+    fn health(&self) -> Value {
+        let jobs = self.read().and_then(|s| s.jobs().map_err(state_error));
+        let s = self.service.lock().unwrap_or_else(|p| p.into_inner());
+        json!({
+            "status": "ok",
+            "uptimeSeconds": self.started.elapsed().as_secs(),
+            "jobs": jobs.map(|j| j.len()).unwrap_or(0),
+            "runsCompleted": s.runs_completed,
+            "runsFailed": s.runs_failed,
+            "running": s.running,
+            "lastError": s.last_error,
+            "queuedRuns": s.run_requests,
+        })
+    }
+}
