@@ -127,6 +127,54 @@ impl ServeBackend {
     }
 }
 
+/// Quarantine deliveries that failed: the records of the dead-letter file
+/// (`[events] dead_letter`) whose target is the mover, as [`Backend::quarantine_failures`]
+/// describes them. A missing file means no failures; a line that is not JSON is skipped with a
+/// warning naming the file and line.
+pub fn quarantine_failures(config: &Config) -> Result<Vec<Value>, BackendError> {
+    let path = &config.events.dead_letter;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(unavailable(format!("{}: {e}", path.display()))),
+    };
+    let mut failures = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let Ok(record) = serde_json::from_str::<Value>(line) else {
+            tracing::warn!(file = %path.display(), line = n + 1, "dead-letter line is not JSON; skipped");
+            continue;
+        };
+        if !record["arn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("dragnet:quarantine"))
+        {
+            continue;
+        }
+        let event = &record["event"];
+        let finding = if event["detail"].is_object() {
+            &event["detail"]
+        } else {
+            event
+        };
+        failures.push(json!({
+            "id": finding["id"],
+            "time": record["time"],
+            "rule": record["rule"],
+            "targetId": record["targetId"],
+            "attempts": record["attempts"],
+            "error": record["error"],
+            "bucket": finding["resourcesAffected"]["s3Bucket"]["name"],
+            "key": finding["resourcesAffected"]["s3Object"]["key"],
+            "severity": finding["severity"]["description"],
+        }));
+    }
+    Ok(failures)
+}
+
 fn finding_id(finding: &StoredFinding) -> String {
     finding.finding["id"].as_str().unwrap_or("").to_string()
 }
@@ -216,6 +264,10 @@ impl Backend for ServeBackend {
             .iter()
             .map(|r| serde_json::to_value(r).map_err(unavailable))
             .collect()
+    }
+
+    fn quarantine_failures(&self) -> Result<Vec<Value>, BackendError> {
+        quarantine_failures(&self.config)
     }
 
     fn restore(&self, finding_id: &str) -> Result<Value, BackendError> {

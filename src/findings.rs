@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context};
 use dragnet_findings::investigations::{merged, InvestigationKind};
 use dragnet_findings::query::list_all;
-use dragnet_findings::{statistics, ListRequest, Role, SortCriteria};
+use dragnet_findings::{statistics, ListRequest, Role, SortCriteria, Source};
 use dragnet_model::Timestamp;
 use serde_json::{json, Value};
 
@@ -106,6 +106,17 @@ fn table_row(f: &Value) -> String {
     )
 }
 
+fn failure_row(f: &Value) -> String {
+    format!(
+        "{:<26} s3://{}/{}  rule {}: {}",
+        f["time"].as_str().unwrap_or(""),
+        f["bucket"].as_str().unwrap_or(""),
+        f["key"].as_str().unwrap_or(""),
+        f["rule"].as_str().unwrap_or(""),
+        f["error"].as_str().unwrap_or(""),
+    )
+}
+
 /// Runs a `findings` command.
 pub fn findings(cmd: FindingsCommand) -> Result<ExitCode, Exit> {
     match cmd {
@@ -160,21 +171,26 @@ pub fn findings(cmd: FindingsCommand) -> Result<ExitCode, Exit> {
             let kind = investigation
                 .instantiate(&parse_params(&params)?)
                 .map_err(anyhow::Error::from)?;
-            let findings: Vec<Value> = store
-                .findings()
-                .map_err(anyhow::Error::from)?
-                .into_iter()
-                .map(|s| s.finding)
-                .collect();
+            let findings: Vec<Value> = match investigation.source {
+                Source::Findings => store
+                    .findings()
+                    .map_err(anyhow::Error::from)?
+                    .into_iter()
+                    .map(|s| s.finding)
+                    .collect(),
+                Source::QuarantineFailures => {
+                    crate::api_backend::quarantine_failures(&config).map_err(anyhow::Error::from)?
+                }
+            };
             let now = Timestamp::now();
             match kind {
                 InvestigationKind::List(request) => {
                     let all = list_all(&findings, &request, now).map_err(anyhow::Error::from)?;
                     for f in &all {
-                        out(if format == "json" {
-                            f.to_string()
-                        } else {
-                            table_row(f)
+                        out(match (format.as_str(), investigation.source) {
+                            ("json", _) => f.to_string(),
+                            (_, Source::Findings) => table_row(f),
+                            (_, Source::QuarantineFailures) => failure_row(f),
                         })?;
                     }
                     if format == "table" {
@@ -207,6 +223,10 @@ pub fn findings(cmd: FindingsCommand) -> Result<ExitCode, Exit> {
                     "description": i.description,
                     "parameters": i.parameters,
                     "kind": if i.group_by.is_some() { "statistics" } else { "findings" },
+                    "source": match i.source {
+                        Source::Findings => "findings",
+                        Source::QuarantineFailures => "quarantine-failures",
+                    },
                 }))?;
             }
             Ok(ExitCode::SUCCESS)

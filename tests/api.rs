@@ -4,129 +4,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::serve::*;
 use common::*;
 use serde_json::{json, Value};
-
-const SSN: &str = "536-22-1234";
-
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    fn start(dir: &Path, port: u16) -> Serve {
-        let child = Command::new(env!("CARGO_BIN_EXE_dragnet"))
-            .args(["serve", "--tick", "1"])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let serve = Serve { child, port };
-        wait_for("the API", Duration::from_secs(30), || {
-            http(port, "GET", "/health", &[], "")
-        });
-        serve
-    }
-
-    /// A call with `token`: the status code and the JSON body.
-    fn call(&self, token: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let auth = format!("Bearer {token}");
-        let (status, text) = http(
-            self.port,
-            method,
-            path,
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            body,
-        )
-        .expect("an answer");
-        let code = status.split(' ').nth(1).unwrap().parse().unwrap();
-        (code, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = wait_for("serve to stop", Duration::from_secs(20), || {
-            self.child.try_wait().unwrap()
-        });
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        err
-    }
-}
-
-fn token(dir: &Path, name: &str, role: &str, extra: &[&str]) -> String {
-    let mut args = vec!["tokens", "create", "--name", name, "--role", role];
-    args.extend_from_slice(extra);
-    let o = dragnet(dir, &args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    stdout_json(&o)["token"].as_str().unwrap().to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A work folder with two objects holding SSNs, a one-time job run once, and a config.
-fn setup(dir: &Path, port: u16) -> String {
-    let data = dir.join("buckets/data-bucket");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::create_dir_all(dir.join("buckets/dragnet-isolation")).unwrap();
-    let mut people = String::from("name,ssn\n");
-    for i in 0..12 {
-        people.push_str(&format!("p{i},536-22-{:04}\n", 1234 + i));
-    }
-    std::fs::write(data.join("people.csv"), people).unwrap();
-    std::fs::create_dir_all(data.join("more")).unwrap();
-    std::fs::write(data.join("more/staff.csv"), "name,ssn\nq,536-22-9999\n").unwrap();
-    std::fs::write(
-        dir.join("dragnet.toml"),
-        format!(
-            "account_id = \"111222333444\"\n[store]\nroot = \"buckets\"\n[state]\npath = \"state/jobs.db\"\n\
-             [server]\nlisten = \"127.0.0.1:{port}\"\naudit_log = \"audit/audit.jsonl\"\nreveals_per_minute = 50\n\
-             [[investigations]]\nname = \"staff\"\ndescription = \"Findings under more/\"\n\
-             criteria = {{ \"resourcesAffected.s3Object.key\" = {{ prefix = [\"more/\"] }} }}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("once.json"),
-        r#"{"jobType":"ONE_TIME","name":"once","managedDataIdentifierSelector":"ALL","s3JobDefinition":{"bucketDefinitions":[{"accountId":"111222333444","buckets":["data-bucket"]}]}}"#,
-    )
-    .unwrap();
-    let job = stdout_json(&dragnet(dir, &["jobs", "create", "once.json"]))["jobId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let run = dragnet(dir, &["jobs", "run", &job, "--out", "out", "--no-events"]);
-    assert!(run.status.success(), "{}", stderr(&run));
-    job
-}
 
 #[test]
 fn findings_api_end_to_end() {
@@ -362,6 +244,43 @@ fn findings_api_end_to_end() {
         &dragnet(dir, &["findings", "query", "findings-in-bucket"]),
         2,
         "needs a value for bucket",
+    );
+
+    // A quarantine that fails (its isolation bucket is missing) is listed, from the API and
+    // the built-in investigation.
+    std::fs::write(
+        dir.join("again.json"),
+        std::fs::read_to_string(dir.join("once.json"))
+            .unwrap()
+            .replace("\"once\"", "\"again\""),
+    )
+    .unwrap();
+    let again = stdout_json(&dragnet(dir, &["jobs", "create", "again.json"]))["jobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(dir.join("buckets/data-bucket/people.csv"), people_csv()).unwrap();
+    let routed = dragnet(dir, &["jobs", "run", &again, "--out", "out-again"]);
+    assert!(
+        stderr(&routed).contains("missing-isolation"),
+        "{}",
+        stderr(&routed)
+    );
+    let (code, failures) = serve.call(&viewer, "GET", "/quarantine/failures", "");
+    assert_eq!(code, 200);
+    assert_eq!(
+        failures["failures"].as_array().unwrap().len(),
+        1,
+        "{failures}"
+    );
+    assert_eq!(failures["failures"][0]["key"], "people.csv");
+    assert_eq!(failures["failures"][0]["rule"], "quarantine-high");
+    let cli = dragnet(dir, &["findings", "query", "quarantine-failed"]);
+    assert!(
+        String::from_utf8_lossy(&cli.stdout)
+            .contains("s3://data-bucket/people.csv  rule quarantine-high"),
+        "{}",
+        String::from_utf8_lossy(&cli.stdout)
     );
 
     // A revoked token stops working at once.

@@ -233,6 +233,24 @@ async fn dashboard(State(state): Shared, headers: HeaderMap) -> Response {
             );
         }
         body.push_str("</table>");
+        let failures = blocking(&state, |b| b.quarantine_failures()).await??;
+        let _ = write!(
+            body,
+            "<h2>Failed quarantines</h2><p id=\"quarantine-failures\">{} deliveries to the mover failed.</p><table><tr><th>When</th><th>Object</th><th>Rule</th><th>Error</th></tr>",
+            failures.len()
+        );
+        for f in failures.iter().rev().take(10) {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>s3://{}/{}</td><td>{}</td><td>{}</td></tr>",
+                esc(f["time"].as_str().unwrap_or("")),
+                esc(f["bucket"].as_str().unwrap_or("")),
+                esc(f["key"].as_str().unwrap_or("")),
+                esc(f["rule"].as_str().unwrap_or("")),
+                esc(f["error"].as_str().unwrap_or("")),
+            );
+        }
+        body.push_str("</table>");
         Ok(body)
     }
     .await;

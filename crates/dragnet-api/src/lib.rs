@@ -6,7 +6,7 @@
 //! is ListFindings, `POST /findings/describe` GetFindings, `POST /findings/statistics`
 //! GetFindingStatistics, `GET /findings/{id}/reveal` GetSensitiveDataOccurrences,
 //! `POST /jobs/list`, `GET`/`PATCH /jobs/{id}`); the rest is dragnet's and documented in
-//! `docs/openapi.yaml`.
+//! `docs/openapi.json`.
 //!
 //! Everything that touches storage goes through [`Backend`], which the binary implements over
 //! the job store, the object store and the config; handlers call it on blocking threads.
@@ -92,6 +92,9 @@ pub trait Backend: Send + Sync + 'static {
     fn request_run(&self, job_id: &str) -> Result<Value, BackendError>;
     /// Quarantine records (the mover's, with where each object went).
     fn quarantine_records(&self) -> Result<Vec<Value>, BackendError>;
+    /// Quarantine deliveries that failed (dead-lettered), as records with `id` (the finding
+    /// id), `time`, `rule`, `targetId`, `error`, `attempts`, `bucket`, `key`, `severity`.
+    fn quarantine_failures(&self) -> Result<Vec<Value>, BackendError>;
     /// Moves a quarantined object back; the record of what was restored.
     fn restore(&self, finding_id: &str) -> Result<Value, BackendError>;
     /// Re-reads the finding's object and returns up to `per_type` values of each detection

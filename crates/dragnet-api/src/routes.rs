@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use dragnet_findings::criteria::values_at;
 use dragnet_findings::investigations::InvestigationKind;
 use dragnet_findings::{
-    get_findings, list_findings, statistics, Action, ListRequest, Role, SortCriteria,
+    get_findings, list_findings, statistics, Action, ListRequest, Role, SortCriteria, Source,
     StatisticsRequest,
 };
 use dragnet_job::{StoredFinding, TokenRecord};
@@ -50,6 +50,7 @@ pub fn router(backend: Arc<dyn Backend>, options: ApiOptions) -> Router {
         .route("/findings/statistics", post(findings_statistics))
         .route("/findings/{finding_id}/reveal", get(reveal))
         .route("/quarantine", get(quarantine_list))
+        .route("/quarantine/failures", get(quarantine_failures))
         .route("/quarantine/{finding_id}/restore", post(quarantine_restore))
         .route("/investigations", get(investigations_list))
         .route("/investigations/{name}/run", post(investigation_run))
@@ -431,6 +432,15 @@ async fn quarantine_list(
     Ok(Json(json!({ "records": records })))
 }
 
+async fn quarantine_failures(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Action::Read).await?;
+    let failures = blocking(&state, |b| b.quarantine_failures()).await??;
+    Ok(Json(json!({ "failures": failures })))
+}
+
 async fn quarantine_restore(
     State(state): Shared,
     headers: HeaderMap,
@@ -464,6 +474,10 @@ async fn investigations_list(
                 "description": i.description,
                 "parameters": i.parameters,
                 "kind": if i.group_by.is_some() { "statistics" } else { "findings" },
+                "source": match i.source {
+                    Source::Findings => "findings",
+                    Source::QuarantineFailures => "quarantine-failures",
+                },
             })
         })
         .collect();
@@ -500,7 +514,10 @@ pub(crate) async fn run_investigation(
             ))
         })?;
     let kind = investigation.instantiate(parameters)?;
-    let findings = all_findings(state).await?;
+    let findings = match investigation.source {
+        Source::Findings => all_findings(state).await?,
+        Source::QuarantineFailures => blocking(state, |b| b.quarantine_failures()).await??,
+    };
     let now = state.backend.now();
     Ok(match kind {
         InvestigationKind::List(mut request) => {

@@ -121,6 +121,12 @@ impl Backend for Memory {
             json!({"findingId": "f1", "source": {"bucket": "lake", "key": "f1.csv"}}),
         ])
     }
+    fn quarantine_failures(&self) -> Result<Vec<Value>, BackendError> {
+        Ok(vec![
+            json!({"id": "f2", "time": "2026-11-22T09:00:00.000Z", "rule": "high", "error": "AccessDenied", "bucket": "lake", "key": "f2.csv"}),
+            json!({"id": "f3", "time": "2026-11-22T11:00:00.000Z", "rule": "high", "error": "NoSuchBucket", "bucket": "raw", "key": "f3.csv"}),
+        ])
+    }
     fn restore(&self, finding_id: &str) -> Result<Value, BackendError> {
         self.restored.lock().unwrap().push(finding_id.into());
         Ok(json!({"findingId": finding_id, "restored": true}))
@@ -270,6 +276,7 @@ fn endpoints() -> Vec<(&'static str, &'static str, &'static str, Role)> {
             Role::Viewer,
         ),
         ("GET", "/quarantine", "", Role::Viewer),
+        ("GET", "/quarantine/failures", "", Role::Viewer),
         ("GET", "/investigations", "", Role::Viewer),
         (
             "POST",
@@ -771,4 +778,49 @@ fn console_escapes_hostile_text() {
         !html.contains("<script>") && !html.contains("<img"),
         "{html}"
     );
+}
+
+/// `docs/openapi.json` and the router describe the same operations.
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes() {
+    let spec: Value = serde_json::from_str(include_str!("../../../docs/openapi.json")).unwrap();
+    let f = fixture();
+    let mut documented = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let uri = path
+                .replace("{jobId}", "j1")
+                .replace("{findingId}", "f1")
+                .replace("{name}", "high-last-24h")
+                .replace("{tokenId}", "tok");
+            let (status, _) = f.call(&method, &uri, None, "").await;
+            let expected = if path == "/health" {
+                StatusCode::OK
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            assert_eq!(
+                status, expected,
+                "{method} {path} is documented but not routed"
+            );
+            documented.push((method, path.clone()));
+        }
+    }
+    let mut routed: Vec<(String, String)> = endpoints()
+        .into_iter()
+        .map(|(m, uri, _, _)| {
+            let path = uri
+                .replace("/jobs/j1", "/jobs/{jobId}")
+                .replace("/findings/f1", "/findings/{findingId}")
+                .replace("/quarantine/f1", "/quarantine/{findingId}")
+                .replace("/investigations/high-last-24h", "/investigations/{name}");
+            (m.to_string(), path)
+        })
+        .collect();
+    routed.push(("GET".into(), "/health".into()));
+    routed.push(("DELETE".into(), "/tokens/{tokenId}".into()));
+    routed.sort();
+    documented.sort();
+    assert_eq!(documented, routed);
 }

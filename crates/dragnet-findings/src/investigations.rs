@@ -14,6 +14,18 @@ use serde_json::{json, Value};
 use crate::query::{ListRequest, SortCriteria, StatisticsRequest};
 use crate::QueryError;
 
+/// What an investigation looks through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// Stored findings (Macie finding JSON).
+    #[default]
+    Findings,
+    /// Quarantine deliveries that failed and were dead-lettered: records with `id` (the
+    /// finding id), `time`, `rule`, `error`, `attempts`, `bucket`, `key`, `severity`.
+    QuarantineFailures,
+}
+
 /// A saved investigation, as written in the config.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +47,9 @@ pub struct Investigation {
     /// Parameters and their defaults; an empty default makes the parameter required.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// What it looks through (default: findings).
+    #[serde(default)]
+    pub source: Source,
 }
 
 /// What running an investigation asks for.
@@ -140,6 +155,12 @@ pub fn builtin() -> Vec<Investigation> {
             "criteria": {"resourcesAffected.s3Bucket.name": {"eq": ["{bucket}"]}},
             "sort": {"attributeName": "severity.score", "orderBy": "DESC"},
             "parameters": {"bucket": ""}
+        })),
+        parse(json!({
+            "name": "quarantine-failed",
+            "description": "Quarantines that failed (dead-lettered deliveries to the mover), newest first",
+            "source": "quarantine-failures",
+            "sort": {"attributeName": "time", "orderBy": "DESC"}
         })),
         parse(json!({
             "name": "findings-per-day",

@@ -17,7 +17,7 @@ pub mod query;
 pub mod roles;
 
 pub use criteria::FindingCriteria;
-pub use investigations::{Investigation, InvestigationKind};
+pub use investigations::{Investigation, InvestigationKind, Source};
 pub use query::{
     get_findings, list_findings, statistics, FindingPage, ListRequest, SortCriteria,
     StatisticsRequest,
