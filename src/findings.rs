@@ -218,16 +218,7 @@ pub fn findings(cmd: FindingsCommand) -> Result<ExitCode, Exit> {
         FindingsCommand::Investigations { common } => {
             let (config, _) = open(common.config.as_deref(), Access::Read)?;
             for i in merged(&config.investigations) {
-                out(json!({
-                    "name": i.name,
-                    "description": i.description,
-                    "parameters": i.parameters,
-                    "kind": if i.group_by.is_some() { "statistics" } else { "findings" },
-                    "source": match i.source {
-                        Source::Findings => "findings",
-                        Source::QuarantineFailures => "quarantine-failures",
-                    },
-                }))?;
+                out(i.summary())?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -21,11 +20,7 @@ fn serve_runs_due_jobs_answers_health_and_stops_on_sigterm() {
     let dir = work.path();
     std::fs::create_dir_all(dir.join("buckets/data-bucket")).unwrap();
     std::fs::write(dir.join("buckets/data-bucket/a.csv"), "SSN\n536-22-1234\n").unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::serve::free_port();
     std::fs::write(
         dir.join("dragnet.toml"),
         format!("account_id = \"111222333444\"\n[store]\nroot = \"buckets\"\n[state]\npath = \"state/jobs.db\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n"),

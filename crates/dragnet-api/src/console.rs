@@ -73,6 +73,35 @@ fn url(text: &str) -> String {
     out
 }
 
+/// The text at dotted `path` in `v`, HTML-escaped (empty when absent).
+fn field(v: &Value, path: &str) -> String {
+    let at = path.split('.').fold(v, |cur, step| &cur[step]);
+    esc(at.as_str().unwrap_or(""))
+}
+
+/// A table with `headers` and one row per item, whose cells (HTML) `cells` makes.
+fn table<T>(
+    attributes: &str,
+    headers: &[&str],
+    items: impl IntoIterator<Item = T>,
+    cells: impl Fn(T) -> Vec<String>,
+) -> String {
+    let mut out = format!("<table {attributes}><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{h}</th>");
+    }
+    out.push_str("</tr>");
+    for item in items {
+        out.push_str("<tr>");
+        for cell in cells(item) {
+            let _ = write!(out, "<td>{cell}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1d2430}\
 header{background:#1d2430;color:#fff;padding:.6rem 1rem;display:flex;gap:1.2rem;align-items:center}\
 header a{color:#fff;text-decoration:none}header form{margin-left:auto}\
@@ -202,55 +231,59 @@ async fn dashboard(State(state): Shared, headers: HeaderMap) -> Response {
         }
         body.push_str("</div>");
         let jobs = blocking(&state, |b| b.jobs()).await??;
-        body.push_str("<h2>Recent runs</h2><table id=\"runs\"><tr><th>Job</th><th>Status</th><th>Last run</th><th>Next run</th></tr>");
-        for j in jobs.iter().take(20) {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(j["name"].as_str().unwrap_or("")),
-                esc(j["jobStatus"].as_str().unwrap_or("")),
-                esc(j["lastRunTime"].as_str().unwrap_or("")),
-                esc(j["nextRunAt"].as_str().unwrap_or("-")),
-            );
-        }
-        body.push_str("</table>");
+        body.push_str("<h2>Recent runs</h2>");
+        body.push_str(&table(
+            "id=\"runs\"",
+            &["Job", "Status", "Last run", "Next run"],
+            jobs.iter().take(20),
+            |j| {
+                let next = field(j, "nextRunAt");
+                vec![
+                    field(j, "name"),
+                    field(j, "jobStatus"),
+                    field(j, "lastRunTime"),
+                    if next.is_empty() { "-".into() } else { next },
+                ]
+            },
+        ));
         let records = blocking(&state, |b| b.quarantine_records()).await??;
         let _ = write!(
             body,
-            "<h2>Quarantine</h2><p id=\"quarantined\">{} objects in quarantine.</p><table><tr><th>From</th><th>To</th><th>When</th><th>Severity</th></tr>",
+            "<h2>Quarantine</h2><p id=\"quarantined\">{} objects in quarantine.</p>",
             records.len()
         );
-        for r in records.iter().rev().take(10) {
-            let _ = write!(
-                body,
-                "<tr><td>s3://{}/{}</td><td>s3://{}/{}</td><td>{}</td><td>{}</td></tr>",
-                esc(r["source"]["bucket"].as_str().unwrap_or("")),
-                esc(r["source"]["key"].as_str().unwrap_or("")),
-                esc(r["isolation"]["bucket"].as_str().unwrap_or("")),
-                esc(r["isolation"]["key"].as_str().unwrap_or("")),
-                esc(r["quarantinedAt"].as_str().unwrap_or("")),
-                esc(r["severity"].as_str().unwrap_or("")),
-            );
-        }
-        body.push_str("</table>");
+        body.push_str(&table(
+            "",
+            &["From", "To", "When", "Severity"],
+            records.iter().rev().take(10),
+            |r| {
+                vec![
+                    format!("s3://{}/{}", field(r, "source.bucket"), field(r, "source.key")),
+                    format!("s3://{}/{}", field(r, "isolation.bucket"), field(r, "isolation.key")),
+                    field(r, "quarantinedAt"),
+                    field(r, "severity"),
+                ]
+            },
+        ));
         let failures = blocking(&state, |b| b.quarantine_failures()).await??;
         let _ = write!(
             body,
-            "<h2>Failed quarantines</h2><p id=\"quarantine-failures\">{} deliveries to the mover failed.</p><table><tr><th>When</th><th>Object</th><th>Rule</th><th>Error</th></tr>",
+            "<h2>Failed quarantines</h2><p id=\"quarantine-failures\">{} deliveries to the mover failed.</p>",
             failures.len()
         );
-        for f in failures.iter().rev().take(10) {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>s3://{}/{}</td><td>{}</td><td>{}</td></tr>",
-                esc(f["time"].as_str().unwrap_or("")),
-                esc(f["bucket"].as_str().unwrap_or("")),
-                esc(f["key"].as_str().unwrap_or("")),
-                esc(f["rule"].as_str().unwrap_or("")),
-                esc(f["error"].as_str().unwrap_or("")),
-            );
-        }
-        body.push_str("</table>");
+        body.push_str(&table(
+            "",
+            &["When", "Object", "Rule", "Error"],
+            failures.iter().rev().take(10),
+            |f| {
+                vec![
+                    field(f, "time"),
+                    format!("s3://{}/{}", field(f, "bucket"), field(f, "key")),
+                    field(f, "rule"),
+                    field(f, "error"),
+                ]
+            },
+        ));
         Ok(body)
     }
     .await;
@@ -286,27 +319,25 @@ fn filter_criteria(query: &BTreeMap<String, String>) -> Value {
 }
 
 pub(crate) fn findings_table(findings: &[Value]) -> String {
-    let mut out = String::from("<table id=\"findings\"><tr><th>Severity</th><th>Type</th><th>Object</th><th>Detections</th><th>Created</th></tr>");
-    for f in findings {
-        let id = f["id"].as_str().unwrap_or("");
-        let severity = f["severity"]["description"].as_str().unwrap_or("");
-        let object = f["resourcesAffected"]["s3Object"]["path"]
-            .as_str()
-            .unwrap_or("");
-        let _ = write!(
-            out,
-            "<tr class=\"finding\"><td class=\"{}\">{}</td><td>{}</td><td><a href=\"/console/findings/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-            esc(severity),
-            esc(severity),
-            esc(f["type"].as_str().unwrap_or("")),
-            url(id),
-            esc(object),
-            esc(&detection_types(f).join(", ")),
-            esc(f["createdAt"].as_str().unwrap_or("")),
-        );
-    }
-    out.push_str("</table>");
-    out
+    table(
+        "id=\"findings\"",
+        &["Severity", "Type", "Object", "Detections", "Created"],
+        findings,
+        |f| {
+            let severity = field(f, "severity.description");
+            vec![
+                format!("<span class=\"{severity}\">{severity}</span>"),
+                field(f, "type"),
+                format!(
+                    "<a class=\"finding\" href=\"/console/findings/{}\">{}</a>",
+                    url(f["id"].as_str().unwrap_or("")),
+                    field(f, "resourcesAffected.s3Object.path")
+                ),
+                esc(&detection_types(f).join(", ")),
+                field(f, "createdAt"),
+            ]
+        },
+    )
 }
 
 async fn findings_page(
@@ -531,30 +562,32 @@ async fn jobs_page(State(state): Shared, headers: HeaderMap) -> Response {
         Err(e) => return error_page(&caller, e),
     };
     let operator = caller.role.allows(Action::ControlJobs);
-    let mut body = String::from("<table id=\"jobs\"><tr><th>Name</th><th>Id</th><th>Type</th><th>Status</th><th>Last run</th><th>Actions</th></tr>");
-    for j in &jobs {
-        let id = j["jobId"].as_str().unwrap_or("");
-        let mut actions = String::new();
-        if operator {
-            for action in ["run", "pause", "resume", "cancel"] {
-                let _ = write!(
-                    actions,
-                    "<form class=\"inline\" method=\"post\" action=\"/console/jobs/{}/{action}\"><button class=\"{action}\">{action}</button></form> ",
-                    url(id)
-                );
+    let body = table(
+        "id=\"jobs\"",
+        &["Name", "Id", "Type", "Status", "Last run", "Actions"],
+        &jobs,
+        |j| {
+            let id = j["jobId"].as_str().unwrap_or("");
+            let mut actions = String::new();
+            if operator {
+                for action in ["run", "pause", "resume", "cancel"] {
+                    let _ = write!(
+                        actions,
+                        "<form class=\"inline\" method=\"post\" action=\"/console/jobs/{}/{action}\"><button class=\"{action}\">{action}</button></form> ",
+                        url(id)
+                    );
+                }
             }
-        }
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"status\">{}</td><td>{}</td><td>{actions}</td></tr>",
-            esc(j["name"].as_str().unwrap_or("")),
-            esc(id),
-            esc(j["jobType"].as_str().unwrap_or("")),
-            esc(j["jobStatus"].as_str().unwrap_or("")),
-            esc(j["lastRunTime"].as_str().unwrap_or("")),
-        );
-    }
-    body.push_str("</table>");
+            vec![
+                field(j, "name"),
+                esc(id),
+                field(j, "jobType"),
+                field(j, "jobStatus"),
+                field(j, "lastRunTime"),
+                actions,
+            ]
+        },
+    );
     page(Some(&caller), "Jobs", &body).into_response()
 }
 

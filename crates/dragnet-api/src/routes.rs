@@ -12,6 +12,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use dragnet_findings::criteria::values_at;
 use dragnet_findings::investigations::InvestigationKind;
+use dragnet_findings::Investigation;
 use dragnet_findings::{
     get_findings, list_findings, statistics, Action, ListRequest, Role, SortCriteria, Source,
     StatisticsRequest,
@@ -468,18 +469,7 @@ async fn investigations_list(
         .backend
         .investigations()
         .iter()
-        .map(|i| {
-            json!({
-                "name": i.name,
-                "description": i.description,
-                "parameters": i.parameters,
-                "kind": if i.group_by.is_some() { "statistics" } else { "findings" },
-                "source": match i.source {
-                    Source::Findings => "findings",
-                    Source::QuarantineFailures => "quarantine-failures",
-                },
-            })
-        })
+        .map(Investigation::summary)
         .collect();
     Ok(Json(json!({ "investigations": list })))
 }

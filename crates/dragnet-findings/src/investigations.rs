@@ -62,6 +62,21 @@ pub enum InvestigationKind {
 }
 
 impl Investigation {
+    /// Name, description, parameters, kind (`findings` or `statistics`) and source, for
+    /// listings.
+    pub fn summary(&self) -> Value {
+        json!({
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "kind": if self.group_by.is_some() { "statistics" } else { "findings" },
+            "source": match self.source {
+                Source::Findings => "findings",
+                Source::QuarantineFailures => "quarantine-failures",
+            },
+        })
+    }
+
     /// The request this investigation makes with `params` filled in.
     pub fn instantiate(
         &self,
