@@ -322,6 +322,7 @@ pub fn run_job_observed(
         shard_tag,
         files: Mutex::new(BTreeMap::new()),
     };
+    let order = largest_first(&plan.objects);
     let next = AtomicUsize::new(0);
     let findings = Mutex::new(Vec::new());
     let stats = Mutex::new(RunStatistics {
@@ -351,7 +352,7 @@ pub fn run_job_observed(
                     return;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(object) = plan.objects.get(i) else {
+                let Some(object) = order.get(i).map(|&k| &plan.objects[k]) else {
                     return;
                 };
                 if let Err(e) = process(object, &ctx) {
@@ -417,6 +418,40 @@ struct RunContext<'a> {
     findings: &'a Mutex<Vec<Finding>>,
     stats: &'a Mutex<RunStatistics>,
     observer: &'a dyn RunObserver,
+}
+
+/// The order workers take objects in: objects to scan, largest first, then the rest (which
+/// only record why they were not scanned). One worker cannot split an object, so a large
+/// object taken last leaves the other workers idle while it is read; taken first, it overlaps
+/// with all the small ones (the longest-processing-time-first rule). Findings are sorted by
+/// object afterwards, so the order does not show in the output.
+fn largest_first(objects: &[PlannedObject]) -> Vec<usize> {
+    scan_order(
+        &objects
+            .iter()
+            .map(|o| (o.action == Action::Scan, o.meta.size))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// [`largest_first`] over (to be scanned, size) pairs; ties keep the plan's order.
+fn scan_order(objects: &[(bool, u64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_by_key(|&i| (!objects[i].0, std::cmp::Reverse(objects[i].1)));
+    order
+}
+
+#[cfg(test)]
+#[test]
+fn workers_take_the_largest_objects_first() {
+    let objects = [
+        (true, 10),
+        (false, 500),
+        (true, 300),
+        (true, 10),
+        (true, 40),
+    ];
+    assert_eq!(scan_order(&objects), [2, 4, 0, 3, 1]);
 }
 
 fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError> {
