@@ -36,6 +36,8 @@ pub struct ServiceState {
     pub last_error: Option<String>,
     /// Jobs the API asked to run, in order.
     pub run_requests: Vec<String>,
+    /// Jobs in the store at the scheduler's last look (health reads this, not the store).
+    pub jobs: usize,
 }
 
 /// The backend of `dragnet serve`'s API.
@@ -44,6 +46,10 @@ pub struct ServeBackend {
     service: Arc<Mutex<ServiceState>>,
     started: std::time::Instant,
     audit_file: Mutex<()>,
+    /// With `[state] shared`, opening the store replaces the local copy (and its WAL files),
+    /// which must not happen under a connection still using it: the API keeps its own local
+    /// copy (not the scheduler's) and opens it one call at a time.
+    store_lock: Option<Mutex<()>>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> BackendError {
@@ -69,17 +75,31 @@ fn bare_etag(etag: &str) -> &str {
 
 impl ServeBackend {
     /// A backend over `config`, sharing `service` with the scheduler.
-    pub fn new(config: Config, service: Arc<Mutex<ServiceState>>) -> Self {
+    pub fn new(mut config: Config, service: Arc<Mutex<ServiceState>>) -> Self {
+        let shared = config.state.shared.is_some();
+        if shared {
+            config.state.path = config.state.path.with_extension("api.db");
+        }
         ServeBackend {
             config,
             service,
             started: std::time::Instant::now(),
             audit_file: Mutex::new(()),
+            store_lock: shared.then(|| Mutex::new(())),
         }
     }
 
-    fn read(&self) -> Result<Jobs, BackendError> {
-        Jobs::open(&self.config, Access::Read).map_err(exit_error)
+    /// Opens the store for reading and runs `read` on it.
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Jobs) -> Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        let _one_at_a_time = self
+            .store_lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+        let store = Jobs::open(&self.config, Access::Read).map_err(exit_error)?;
+        read(&store)
     }
 
     /// Opens the store for a change, makes it, and saves it.
@@ -87,6 +107,10 @@ impl ServeBackend {
         &self,
         change: impl FnOnce(&Jobs) -> Result<T, BackendError>,
     ) -> Result<T, BackendError> {
+        let _one_at_a_time = self
+            .store_lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         let store = Jobs::open(&self.config, Access::Write).map_err(exit_error)?;
         let out = change(&store)?;
         store.save().map_err(exit_error)?;
@@ -105,26 +129,59 @@ impl ServeBackend {
         }
     }
 
-    /// Where the finding's object is to be read: the original location, or its quarantined
-    /// copy when the caller may read the isolation bucket.
+    /// Where the finding's object is to be read, and how to tell it is still what was
+    /// scanned: the original, whose ETag must still be the finding's; or, when the caller may
+    /// read the isolation bucket, the quarantined copy, whose content must match the checksums
+    /// the mover verified (a copy's ETag need not equal the original's).
     fn reveal_location(
         &self,
         objects: &dyn ObjectStore,
         finding: &StoredFinding,
         reads_isolation: bool,
-    ) -> Result<(String, String), RevealError> {
+    ) -> Result<RevealSource, RevealError> {
         let record =
             dragnet_quarantine::find_record(objects, &self.isolation(), &finding_id(finding))
                 .map_err(|e| RevealError::Backend(unavailable(e)))?;
         match record {
-            Some(r) if reads_isolation => Ok((r.isolation.bucket, r.isolation.key)),
+            Some(r) if reads_isolation => Ok(RevealSource {
+                bucket: r.isolation.bucket,
+                key: r.isolation.key,
+                expect: Expect::Md5(r.checksums.md5),
+            }),
             Some(r) => Err(RevealError::Quarantined(format!(
                 "the object was quarantined to s3://{}/{} and this token may not read the isolation bucket",
                 r.isolation.bucket, r.isolation.key
             ))),
-            None => Ok((finding.bucket.clone(), finding.key.clone())),
+            None => Ok(RevealSource {
+                bucket: finding.bucket.clone(),
+                key: finding.key.clone(),
+                expect: Expect::ETag(
+                    bare_etag(
+                        finding.finding["resourcesAffected"]["s3Object"]["eTag"]
+                            .as_str()
+                            .unwrap_or(""),
+                    )
+                    .to_string(),
+                ),
+            }),
         }
     }
+}
+
+/// The object a reveal reads.
+struct RevealSource {
+    bucket: String,
+    key: String,
+    expect: Expect,
+}
+
+/// How a reveal knows the object is the one that was scanned.
+enum Expect {
+    /// Its ETag, before and after the read (an ETag is not always the content's MD5: SSE-KMS
+    /// and multipart objects).
+    ETag(String),
+    /// The MD5 of the bytes read (a quarantined copy, against its record).
+    Md5(String),
 }
 
 /// Quarantine deliveries that failed: the records of the dead-letter file
@@ -181,11 +238,11 @@ fn finding_id(finding: &StoredFinding) -> String {
 
 impl Backend for ServeBackend {
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>, BackendError> {
-        self.read()?.token_by_hash(hash).map_err(state_error)
+        self.read(|s| s.token_by_hash(hash).map_err(state_error))
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, BackendError> {
-        self.read()?.tokens().map_err(state_error)
+        self.read(|s| s.tokens().map_err(state_error))
     }
 
     fn create_token(&self, token: &TokenRecord) -> Result<(), BackendError> {
@@ -200,25 +257,27 @@ impl Backend for ServeBackend {
     }
 
     fn findings(&self) -> Result<Vec<StoredFinding>, BackendError> {
-        self.read()?.findings().map_err(state_error)
+        self.read(|s| s.findings().map_err(state_error))
     }
 
     fn finding(&self, finding_id: &str) -> Result<Option<StoredFinding>, BackendError> {
-        self.read()?.finding(finding_id).map_err(state_error)
+        self.read(|s| s.finding(finding_id).map_err(state_error))
     }
 
     fn jobs(&self) -> Result<Vec<Value>, BackendError> {
-        let store = self.read()?;
-        let jobs = store.jobs().map_err(state_error)?;
-        jobs.iter()
-            .map(|j| crate::jobs::describe(&self.config, &store, j).map_err(exit_error))
-            .collect()
+        self.read(|store| {
+            let jobs = store.jobs().map_err(state_error)?;
+            jobs.iter()
+                .map(|j| crate::jobs::describe(&self.config, store, j).map_err(exit_error))
+                .collect()
+        })
     }
 
     fn job(&self, job_id: &str) -> Result<Value, BackendError> {
-        let store = self.read()?;
-        let job = store.job(job_id).map_err(state_error)?;
-        crate::jobs::describe(&self.config, &store, &job).map_err(exit_error)
+        self.read(|store| {
+            let job = store.job(job_id).map_err(state_error)?;
+            crate::jobs::describe(&self.config, store, &job).map_err(exit_error)
+        })
     }
 
     fn update_job(&self, job_id: &str, status: &str) -> Result<Value, BackendError> {
@@ -231,7 +290,7 @@ impl Backend for ServeBackend {
     }
 
     fn request_run(&self, job_id: &str) -> Result<Value, BackendError> {
-        let job = self.read()?.job(job_id).map_err(state_error)?;
+        let job = self.read(|s| s.job(job_id).map_err(state_error))?;
         match job.status.as_str() {
             "CANCELLED" | "COMPLETE" => {
                 return Err(BackendError::Conflict(format!(
@@ -288,29 +347,25 @@ impl Backend for ServeBackend {
         per_type: usize,
     ) -> Result<BTreeMap<String, Vec<String>>, RevealError> {
         let objects = self.objects()?;
-        let (bucket, key) = self.reveal_location(objects.as_ref(), finding, reads_isolation)?;
-        let scanned = bare_etag(
-            finding.finding["resourcesAffected"]["s3Object"]["eTag"]
-                .as_str()
-                .unwrap_or(""),
-        )
-        .to_string();
+        let source = self.reveal_location(objects.as_ref(), finding, reads_isolation)?;
+        let (bucket, key) = (&source.bucket, &source.key);
         let changed = |why: &str| {
             RevealError::ObjectChanged(format!(
                 "s3://{bucket}/{key} {why} since the scan; run the job again for a current finding"
             ))
         };
-        let meta = match objects.head(&bucket, &key) {
-            Ok(m) => m,
-            Err(StoreError::NoSuchKey { .. }) => return Err(changed("was deleted")),
-            Err(e) => return Err(RevealError::Backend(unavailable(e))),
+        let etag_now = || match objects.head(bucket, key) {
+            Ok(m) => Ok(bare_etag(m.etag.as_deref().unwrap_or("")).to_string()),
+            Err(StoreError::NoSuchKey { .. }) => Err(changed("was deleted")),
+            Err(e) => Err(RevealError::Backend(unavailable(e))),
         };
-        if bare_etag(meta.etag.as_deref().unwrap_or("")) != scanned {
-            return Err(changed("changed (its ETag differs)"));
+        if let Expect::ETag(scanned) = &source.expect {
+            if etag_now()? != *scanned {
+                return Err(changed("changed (its ETag differs)"));
+            }
         }
         // The job's own engine: the same identifiers and allow lists as the scan.
-        let store = self.read()?;
-        let job = store.job(&finding.job_id).map_err(state_error)?;
+        let job = self.read(|s| s.job(&finding.job_id).map_err(state_error))?;
         let custom = load::custom_identifiers(&self.config.identifiers)
             .map_err(|e| unavailable(format!("{e:#}")))?;
         let allow = load::allow_lists(&self.config.allow_lists, objects.as_ref())
@@ -318,11 +373,23 @@ impl Backend for ServeBackend {
         let engine = dragnet_job::job_engine(&job.spec, &custom, &allow)
             .map_err(|e| unavailable(format!("job {}: {e}", job.job_id)))?;
         let body = objects
-            .get(&bucket, &key)
+            .get(bucket, key)
             .map_err(|e| RevealError::Backend(unavailable(e)))?;
-        let (outcome, values) = dragnet_job::reveal_values(&engine, &key, body, None, per_type);
-        // A single-part object's ETag is its MD5: a change between HEAD and GET shows here.
-        if !scanned.contains('-') && outcome.md5.as_deref().is_some_and(|m| m != scanned) {
+        let (outcome, values) = dragnet_job::reveal_values(&engine, key, body, None, per_type);
+        // The bytes read must be the scanned ones too, not a version written in between.
+        let unchanged = match &source.expect {
+            Expect::ETag(scanned) => etag_now()? == *scanned,
+            Expect::Md5(md5) => match outcome.md5.as_deref() {
+                Some(read) => read == md5,
+                None => {
+                    return Err(RevealError::Backend(unavailable(format!(
+                        "s3://{bucket}/{key} could not be read in full ({})",
+                        outcome.reason.as_deref().unwrap_or("unknown reason")
+                    ))))
+                }
+            },
+        };
+        if !unchanged {
             return Err(changed("changed while it was read"));
         }
         let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -364,12 +431,11 @@ impl Backend for ServeBackend {
     }
 
     fn health(&self) -> Value {
-        let jobs = self.read().and_then(|s| s.jobs().map_err(state_error));
         let s = self.service.lock().unwrap_or_else(|p| p.into_inner());
         json!({
             "status": "ok",
             "uptimeSeconds": self.started.elapsed().as_secs(),
-            "jobs": jobs.map(|j| j.len()).unwrap_or(0),
+            "jobs": s.jobs,
             "runsCompleted": s.runs_completed,
             "runsFailed": s.runs_failed,
             "running": s.running,

@@ -213,6 +213,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, Exit> {
             let due_jobs: Vec<String> = match Jobs::open(&config, Access::Read) {
                 Ok(store) => {
                     let jobs = store.jobs().unwrap_or_default();
+                    service.lock().unwrap_or_else(|p| p.into_inner()).jobs = jobs.len();
                     let mut ids = requested.clone();
                     ids.extend(
                         jobs.into_iter()

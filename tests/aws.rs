@@ -1383,6 +1383,72 @@ fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
     assert_eq!(stdout_json(&o)["items"].as_array().unwrap().len(), 2);
 }
 
+#[test]
+fn the_api_works_over_the_shared_job_store() {
+    let moto = moto();
+    let s3 = client(&moto);
+    s3.create_bucket("dragnet-state").unwrap();
+    s3.create_bucket("patient-data").unwrap();
+    s3.put(
+        "patient-data",
+        "p.csv",
+        &mut &b"SSN\n536-22-1234\n"[..],
+        &ObjectAttributes::default(),
+    )
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        machine(&moto, "a", root.path()),
+        machine(&moto, "b", root.path()),
+    );
+    let port = common::serve::free_port();
+    let mut config = std::fs::read_to_string(a.join("dragnet.toml")).unwrap();
+    config.push_str(&format!("[server]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(a.join("dragnet.toml"), config).unwrap();
+    std::fs::write(a.join("job.json"), spec_over("patient-data")).unwrap();
+    let id = stdout_json(&dragnet_aws(&a, &["jobs", "create", "job.json"]))["jobId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = dragnet_aws(&b, &["jobs", "run", &id, "--out", "out", "--no-events"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A token made on another machine works: it is in the shared store.
+    let o = dragnet_aws(
+        &b,
+        &["tokens", "create", "--name", "ops", "--role", "admin"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let token = stdout_json(&o)["token"].as_str().unwrap().to_string();
+
+    let serve = common::serve::Serve::start_with(&a, port, AWS_TEST_ENV);
+    let (code, found) = serve.call(&token, "POST", "/findings", "{}");
+    assert_eq!(code, 200, "{found}");
+    assert_eq!(found["findingIds"].as_array().unwrap().len(), 1);
+    let finding = found["findingIds"][0].as_str().unwrap();
+    let (code, revealed) = serve.call(&token, "GET", &format!("/findings/{finding}/reveal"), "");
+    assert_eq!(code, 200, "{revealed}");
+    assert_eq!(
+        revealed["sensitiveDataOccurrences"]["USA_SOCIAL_SECURITY_NUMBER"][0]["value"],
+        "536-22-1234"
+    );
+    // A change through the API is saved to the shared store, where machine B sees it.
+    let (code, _) = serve.call(
+        &token,
+        "POST",
+        "/tokens",
+        r#"{"name": "vera", "role": "viewer"}"#,
+    );
+    assert_eq!(code, 201);
+    let listed = dragnet_aws(&b, &["tokens", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"vera\""));
+    assert!(
+        a.join("local/state.api.db").is_file(),
+        "the API keeps its own copy of the shared store"
+    );
+    let log = serve.stop();
+    assert!(!log.contains("536-22-1234"), "{log}");
+}
+
 /// The ids and severities of the findings under `out`.
 fn finding_ids(out: &std::path::Path) -> Vec<(String, String)> {
     let mut ids: Vec<(String, String)> = jsonl(&out.join("findings.jsonl"))

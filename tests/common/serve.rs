@@ -30,9 +30,15 @@ impl Drop for Serve {
 impl Serve {
     /// Starts `dragnet serve` in `dir` and waits for its API.
     pub fn start(dir: &Path, port: u16) -> Serve {
+        Self::start_with(dir, port, &[])
+    }
+
+    /// [`Serve::start`] with environment variables (the emulator's, for AWS mode).
+    pub fn start_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Serve {
         let child = Command::new(env!("CARGO_BIN_EXE_dragnet"))
             .args(["serve", "--tick", "1"])
             .current_dir(dir)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -326,13 +326,28 @@ fn exists(store: &dyn ObjectStore, bucket: &str, key: &str) -> Result<bool, Stor
     Ok(found)
 }
 
-/// The quarantine record of `finding_id` in `iso`, when its object was quarantined there.
+/// Whether `e` says the isolation bucket does not exist (so nothing was quarantined there).
+fn no_isolation_bucket(e: &QuarantineError) -> bool {
+    matches!(
+        e,
+        QuarantineError::Store {
+            source: StoreError::NoSuchBucket { .. },
+            ..
+        }
+    )
+}
+
+/// The quarantine record of `finding_id` in `iso`, when its object was quarantined there
+/// (none when the isolation bucket does not exist).
 pub fn find_record(
     store: &dyn ObjectStore,
     iso: &Isolation,
     finding_id: &str,
 ) -> Result<Option<QuarantineRecord>, QuarantineError> {
-    read_record(store, iso, finding_id)
+    match read_record(store, iso, finding_id) {
+        Err(e) if no_isolation_bucket(&e) => Ok(None),
+        other => other,
+    }
 }
 
 /// Every quarantine record in `iso`, in finding-id order.
@@ -342,15 +357,21 @@ pub fn list_records(
 ) -> Result<Vec<QuarantineRecord>, QuarantineError> {
     let folder = format!("{}{RECORDS_FOLDER}", iso.prefix);
     let mut ids = Vec::new();
-    store
+    let listed = store
         .list(&iso.bucket, &folder, &mut |m| {
-            if let Some(id) = m.key[folder.len()..].strip_suffix(".json") {
-                if !id.contains('/') {
-                    ids.push(id.to_string());
-                }
+            let id = m
+                .key
+                .strip_prefix(folder.as_str())
+                .and_then(|k| k.strip_suffix(".json"));
+            if let Some(id) = id.filter(|id| !id.is_empty() && !id.contains('/')) {
+                ids.push(id.to_string());
             }
         })
-        .map_err(step("listing quarantine records"))?;
+        .map_err(step("listing quarantine records"));
+    match listed {
+        Err(e) if no_isolation_bucket(&e) => return Ok(Vec::new()),
+        other => other?,
+    }
     let mut records = Vec::new();
     for id in ids {
         if let Some(r) = read_record(store, iso, &id)? {

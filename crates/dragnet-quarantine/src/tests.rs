@@ -282,4 +282,11 @@ fn records_are_listed_and_found_until_restored() {
     restore(&s, &iso(), &req.finding_id).unwrap();
     assert!(list_records(&s, &iso()).unwrap().is_empty());
     assert_eq!(find_record(&s, &iso(), &req.finding_id).unwrap(), None);
+    // No isolation bucket: nothing was quarantined there.
+    let elsewhere = Isolation {
+        bucket: "no-such-isolation".into(),
+        ..iso()
+    };
+    assert!(list_records(&s, &elsewhere).unwrap().is_empty());
+    assert_eq!(find_record(&s, &elsewhere, &req.finding_id).unwrap(), None);
 }
