@@ -400,7 +400,12 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
         };
         (Box::new(file), meta)
     };
-    let outcome = dragnet_job::scan_reader(&engine, &key, body, format);
+    // One object: its CSV cells get every core.
+    let limits = dragnet_job::ScanLimits {
+        cell_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ..dragnet_job::ScanLimits::default()
+    };
+    let outcome = dragnet_job::scan_reader_with(&engine, &key, body, format, limits);
     let meta = ObjectMeta {
         size: meta.size.max(outcome.size_classified),
         ..meta

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+mod cells;
 pub mod engine;
 pub mod inventory;
 pub mod merge;
@@ -26,7 +27,9 @@ pub use run::{
     run_job, run_job_observed, JobRun, NoObserver, NoProgress, ObjectDone, Progress, RunError,
     RunObserver, RunReport, RunStatistics,
 };
-pub use scan::{reveal_values, scan_reader, ObjectOutcome, REVEAL_VALUE_CHARS};
+pub use scan::{
+    reveal_values, scan_reader, scan_reader_with, ObjectOutcome, ScanLimits, REVEAL_VALUE_CHARS,
+};
 pub use schedule::{next_run_after, TimeOfDay};
 pub use shared::{Lease, Pulled, SharedState, SharedStateError};
 pub use state::{JobRecord, JobStore, RunRecord, StateError};

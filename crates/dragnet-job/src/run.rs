@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::plan::{plan, Action, PlanOptions, PlannedObject};
 use crate::report::{report, ObjectRef, RunIdentity};
-use crate::scan::{scan_reader, ObjectOutcome};
+use crate::scan::{scan_reader_with, ObjectOutcome, ScanLimits};
 
 /// Everything a run needs besides the store.
 #[derive(Debug, Clone)]
@@ -340,6 +340,7 @@ pub fn run_job_observed(
         findings: &findings,
         stats: &stats,
         observer,
+        cell_threads: cell_threads(job.threads.max(1), to_read.len()),
     };
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -418,6 +419,19 @@ struct RunContext<'a> {
     findings: &'a Mutex<Vec<Finding>>,
     stats: &'a Mutex<RunStatistics>,
     observer: &'a dyn RunObserver,
+    /// Threads for one object's cells ([`ScanLimits::cell_threads`]).
+    cell_threads: usize,
+}
+
+/// Threads each object's cells get: with fewer objects to scan than threads, the spare
+/// threads help scan within the objects (a job over one large CSV uses every core); otherwise
+/// one, since the workers already keep every core busy.
+fn cell_threads(threads: usize, to_scan: usize) -> usize {
+    if to_scan == 0 || to_scan >= threads {
+        1
+    } else {
+        threads / to_scan
+    }
 }
 
 /// The order workers take objects in: objects to scan, largest first, then the rest (which
@@ -454,6 +468,16 @@ fn workers_take_the_largest_objects_first() {
     assert_eq!(scan_order(&objects), [2, 4, 0, 3, 1]);
 }
 
+#[cfg(test)]
+#[test]
+fn spare_threads_go_into_the_objects() {
+    assert_eq!(cell_threads(2, 1), 2);
+    assert_eq!(cell_threads(8, 3), 2);
+    assert_eq!(cell_threads(2, 2), 1);
+    assert_eq!(cell_threads(2, 500), 1);
+    assert_eq!(cell_threads(4, 0), 1);
+}
+
 fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError> {
     let RunContext {
         engine,
@@ -463,13 +487,20 @@ fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError>
         findings,
         stats,
         observer,
+        cell_threads,
     } = *ctx;
     let bucket = &object.bucket.info.name;
     let key = &object.meta.key;
     let outcome = match object.action {
         Action::Skip(reason) => ObjectOutcome::skipped(reason),
         Action::Scan => match store.get(bucket, key) {
-            Ok(body) => scan_reader(engine, key, body, None),
+            Ok(body) => {
+                let limits = ScanLimits {
+                    cell_threads,
+                    ..ScanLimits::default()
+                };
+                scan_reader_with(engine, key, body, None, limits)
+            }
             Err(e) => {
                 tracing::warn!(bucket = %bucket, key = ?key, error = %e, "object could not be read");
                 ObjectOutcome::skipped(e.macie_reason())

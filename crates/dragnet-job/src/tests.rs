@@ -1405,3 +1405,52 @@ fn reveal_keeps_up_to_the_limit_of_distinct_values_per_identifier() {
         outcome.detections.unwrap().total()
     );
 }
+
+#[test]
+fn cells_scanned_on_several_threads_give_the_one_thread_result() {
+    use crate::scan::{scan_reader_with, ScanLimits};
+    let engine = engine();
+    // About 3 MB: a dozen batches, with detections spread over every batch and past the
+    // location cap, plus a long cell that is scanned in windows.
+    let mut csv = String::from("name,ssn,patient,email,notes\n");
+    for i in 0..40_000u32 {
+        let notes = if i % 9_999 == 0 {
+            "x".repeat(300_000) + " 536-22-1234"
+        } else {
+            format!("visit {i}")
+        };
+        csv.push_str(&format!(
+            "p{i},536-22-{:04},P-{:04},p{i}@example.org,{notes}\n",
+            1000 + i % 9000,
+            i % 10_000
+        ));
+    }
+    let run = |threads: usize| {
+        let limits = ScanLimits {
+            cell_threads: threads,
+            ..ScanLimits::default()
+        };
+        let o = scan_reader_with(&engine, "big.csv", csv.as_bytes(), None, limits);
+        let judged = o
+            .detections
+            .as_ref()
+            .unwrap()
+            .judge(&engine, dragnet_detect::RESULT_LOCATION_CAP);
+        (
+            o.status,
+            o.md5.clone(),
+            o.size_classified,
+            format!("{judged:?}"),
+        )
+    };
+    let one = run(1);
+    assert_eq!(one.0, "COMPLETE");
+    assert!(
+        one.3.contains("USA_SOCIAL_SECURITY_NUMBER"),
+        "{}",
+        &one.3[..200]
+    );
+    for threads in [2, 3] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
+}
