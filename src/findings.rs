@@ -42,27 +42,16 @@ pub fn tokens(cmd: TokensCommand) -> Result<ExitCode, Exit> {
                 .create_token(&token.record)
                 .map_err(anyhow::Error::from)?;
             store.save()?;
-            out(json!({
-                "tokenId": token.record.token_id,
-                "name": token.record.name,
-                "role": token.record.role,
-                "readsIsolation": reads_isolation,
-                "token": token.secret,
-            }))?;
+            let mut shown = dragnet_api::token_summary(&token.record);
+            shown["token"] = json!(token.secret);
+            out(shown)?;
             eprintln!("Store the token now: it is not shown again (only its SHA-256 is kept).");
             Ok(ExitCode::SUCCESS)
         }
         TokensCommand::List { common } => {
             let (_, store) = open(common.config.as_deref(), Access::Read)?;
             for t in store.tokens().map_err(anyhow::Error::from)? {
-                out(json!({
-                    "tokenId": t.token_id,
-                    "name": t.name,
-                    "role": t.role,
-                    "createdAt": t.created_at,
-                    "revokedAt": t.revoked_at,
-                    "readsIsolation": t.reads_isolation,
-                }))?;
+                out(dragnet_api::token_summary(&t))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1310,10 +1310,9 @@ fn machine(moto: &Moto, name: &str, root: &std::path::Path) -> std::path::PathBu
     dir
 }
 
-#[test]
-fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
-    let moto = moto();
-    let s3 = client(&moto);
+/// The shared store's bucket and a patient bucket with one SSN, and a folder for machines.
+fn state_and_patient_buckets(moto: &Moto) -> (S3Store, tempfile::TempDir) {
+    let s3 = client(moto);
     s3.create_bucket("dragnet-state").unwrap();
     s3.create_bucket("patient-data").unwrap();
     s3.put(
@@ -1323,7 +1322,13 @@ fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
         &ObjectAttributes::default(),
     )
     .unwrap();
-    let root = tempfile::tempdir().unwrap();
+    (s3, tempfile::tempdir().unwrap())
+}
+
+#[test]
+fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
+    let moto = moto();
+    let (s3, root) = state_and_patient_buckets(&moto);
     let (a, b) = (
         machine(&moto, "a", root.path()),
         machine(&moto, "b", root.path()),
@@ -1386,17 +1391,7 @@ fn the_job_store_is_shared_through_s3_and_one_writer_holds_it_at_a_time() {
 #[test]
 fn the_api_works_over_the_shared_job_store() {
     let moto = moto();
-    let s3 = client(&moto);
-    s3.create_bucket("dragnet-state").unwrap();
-    s3.create_bucket("patient-data").unwrap();
-    s3.put(
-        "patient-data",
-        "p.csv",
-        &mut &b"SSN\n536-22-1234\n"[..],
-        &ObjectAttributes::default(),
-    )
-    .unwrap();
-    let root = tempfile::tempdir().unwrap();
+    let (_s3, root) = state_and_patient_buckets(&moto);
     let (a, b) = (
         machine(&moto, "a", root.path()),
         machine(&moto, "b", root.path()),

@@ -29,7 +29,7 @@ pub mod tls;
 
 pub use auth::{hash_token, new_token, NewToken};
 pub use error::ApiError;
-pub use routes::router;
+pub use routes::{router, token_summary};
 
 /// Why a backend call failed; the message is shown to the caller, so it names what is wrong
 /// and never holds a detected value.

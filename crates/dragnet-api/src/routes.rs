@@ -153,7 +153,9 @@ async fn whoami(State(state): Shared, headers: HeaderMap) -> Result<Json<Value>,
     Ok(Json(token_summary(&c.token)))
 }
 
-fn token_summary(t: &TokenRecord) -> Value {
+/// A token as listings show it: id, name, role, times, isolation access; never the secret
+/// or its hash.
+pub fn token_summary(t: &TokenRecord) -> Value {
     json!({
         "tokenId": t.token_id,
         "name": t.name,
