@@ -89,17 +89,31 @@ impl ServeBackend {
         }
     }
 
-    /// Opens the store for reading and runs `read` on it.
-    fn read<T>(
+    /// Opens the store for `access` (one call at a time with a shared store) and runs `use_it`
+    /// on it, saving it afterwards when it was opened for writing.
+    fn with_store<T>(
         &self,
-        read: impl FnOnce(&Jobs) -> Result<T, BackendError>,
+        access: Access,
+        use_it: impl FnOnce(&Jobs) -> Result<T, BackendError>,
     ) -> Result<T, BackendError> {
         let _one_at_a_time = self
             .store_lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-        let store = Jobs::open(&self.config, Access::Read).map_err(exit_error)?;
-        read(&store)
+        let store = Jobs::open(&self.config, access).map_err(exit_error)?;
+        let out = use_it(&store)?;
+        if access == Access::Write {
+            store.save().map_err(exit_error)?;
+        }
+        Ok(out)
+    }
+
+    /// Opens the store for reading and runs `read` on it.
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Jobs) -> Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        self.with_store(Access::Read, read)
     }
 
     /// Opens the store for a change, makes it, and saves it.
@@ -107,14 +121,7 @@ impl ServeBackend {
         &self,
         change: impl FnOnce(&Jobs) -> Result<T, BackendError>,
     ) -> Result<T, BackendError> {
-        let _one_at_a_time = self
-            .store_lock
-            .as_ref()
-            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-        let store = Jobs::open(&self.config, Access::Write).map_err(exit_error)?;
-        let out = change(&store)?;
-        store.save().map_err(exit_error)?;
-        Ok(out)
+        self.with_store(Access::Write, change)
     }
 
     fn objects(&self) -> Result<Arc<dyn ObjectStore>, BackendError> {
