@@ -481,6 +481,7 @@ fn identifiers_list(format: &str) -> Result<ExitCode, Exit> {
                     "recommended": m.recommended,
                     "extension": m.extension,
                     "cloudWatchName": m.cloudwatch_name,
+                    "note": m.note,
                 })
             })
             .collect();

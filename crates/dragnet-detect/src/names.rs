@@ -87,6 +87,14 @@ const NOT_PERSON_WORDS: &[&str] = &[
     "eligible",
 ];
 
+/// The `NAME` validator: a full name that is a word of its own, not glued to a preceding
+/// hyphen, slash, dot or apostrophe (so the "Ray Image" of "X-Ray Image" is not a name).
+pub fn full_name(text: &[u8], m: std::ops::Range<usize>) -> bool {
+    let glued =
+        m.start > 0 && matches!(text[m.start - 1], b'-' | b'/' | b'.' | b'\'' | b'_' | b'@');
+    !glued && is_full_name(&String::from_utf8_lossy(&text[m]))
+}
+
 /// Full-name check for a candidate: a known given name first, then one to three name words,
 /// none of which marks an organisation.
 pub fn is_full_name(candidate: &str) -> bool {
