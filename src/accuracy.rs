@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use dragnet_detect::accuracy::{evaluate, Case, Score};
+use dragnet_detect::accuracy::{evaluate, misjudged, Case, Score};
 use dragnet_detect::catalog::managed;
 use dragnet_detect::{AllowMatcher, Engine, ManagedIdentifier, MANAGED};
 
@@ -21,11 +21,12 @@ fn threshold(id: &str) -> Option<f64> {
     }
 }
 
-fn read_corpus(args: &AccuracyArgs) -> Result<Vec<Case>> {
+/// The corpus file's cases and the line each came from.
+fn read_corpus(args: &AccuracyArgs) -> Result<(Vec<Case>, Vec<usize>)> {
     let path = &args.corpus;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the corpus {}", path.display()))?;
-    let mut cases = Vec::new();
+    let (mut cases, mut lines) = (Vec::new(), Vec::new());
     for (n, line) in text
         .lines()
         .enumerate()
@@ -48,18 +49,19 @@ fn read_corpus(args: &AccuracyArgs) -> Result<Vec<Case>> {
                 anyhow::bail!("{}: {label:?} is not a managed identifier id", at());
             }
         }
+        lines.push(n + 1);
         cases.push(Case {
             column: doc["column"].as_str().map(str::to_string),
             text: text.to_string(),
             labels,
         });
     }
-    Ok(cases)
+    Ok((cases, lines))
 }
 
 /// Runs the command.
 pub fn run(args: &AccuracyArgs) -> Result<ExitCode, Exit> {
-    let cases = read_corpus(args)?;
+    let (cases, lines) = read_corpus(args)?;
     let all: Vec<&ManagedIdentifier> = MANAGED.iter().collect();
     let engine = Engine::new(&all, &[], AllowMatcher::default()).map_err(anyhow::Error::from)?;
     let (scores, total) = evaluate(&engine, &cases);
@@ -101,6 +103,18 @@ pub fn run(args: &AccuracyArgs) -> Result<ExitCode, Exit> {
     if !markdown {
         writeln!(out, "{} cases from {}", cases.len(), args.corpus.display())
             .map_err(anyhow::Error::from)?;
+    }
+    if args.errors {
+        for wrong in misjudged(&engine, &cases) {
+            writeln!(
+                out,
+                "line {}: missed [{}] unexpected [{}]",
+                lines[wrong.index],
+                wrong.missed.join(", "),
+                wrong.unexpected.join(", ")
+            )
+            .map_err(anyhow::Error::from)?;
+        }
     }
     if args.check && !below.is_empty() {
         return Err(Exit::failed(anyhow::anyhow!(

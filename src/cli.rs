@@ -214,6 +214,10 @@ pub struct AccuracyArgs {
     /// NAME or ADDRESS under 0.90.
     #[arg(long)]
     pub check: bool,
+    /// Also list each misjudged case by its corpus line, with the identifiers missed and
+    /// found unexpectedly (never the case's text, which may hold real values).
+    #[arg(long)]
+    pub errors: bool,
 }
 
 /// `dragnet identifiers test`.

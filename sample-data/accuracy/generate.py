@@ -89,6 +89,92 @@ def iban(country, bban_len, numeric=True):
     return spaced, bump_last_digit(spaced)
 
 
+def cuit(kinds):
+    # AFIP: mod 11 with weights 5,4,3,2,7,6,5,4,3,2; a body needing check 10 is never issued.
+    while True:
+        body = rng.choice(kinds) + digits(8)
+        total = sum(int(c) * w for c, w in zip(body, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]))
+        check = {11: 0}.get(11 - total % 11, 11 - total % 11)
+        if check != 10:
+            v = f"{body[:2]}-{body[2:]}-{check}"
+            return v, bump_last_digit(v) if check != 9 else v[:-1] + "0"
+
+
+def nit(organisation):
+    # DIAN: weights 3,7,13,... from the right; remainder r gives r if r < 2 else 11 - r.
+    base = rng.choice("89") + digits(8) if organisation else rng.choice("1234567") + digits(rng.choice([7, 9]))
+    weights = [3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71]
+    r = sum(int(c) * w for c, w in zip(reversed(base), weights)) % 11
+    check = r if r < 2 else 11 - r
+    bad = (check + rng.randrange(1, 10)) % 10
+    if (bad if bad < 2 else None) == check:
+        bad = (check + 5) % 10
+    dotted = f"{int(base):,}".replace(",", ".")
+    return f"{dotted}-{check}", f"{dotted}-{bad}"
+
+
+def personnummer():
+    # Skatteverket: YYMMDD-NNNC, C the Luhn check over the ten digits.
+    body = f"{rng.randrange(100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}{digits(3)}"
+    v = luhn_complete(body)
+    return f"{v[:6]}-{v[6:]}", f"{v[:6]}-{bump_last_digit(v)[6:]}"
+
+
+def hetu():
+    # DVV: DDMMYY, century sign, NNN, check character = table[number mod 31].
+    table = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+    date = f"{rng.randrange(1, 29):02d}{rng.randrange(1, 13):02d}{rng.randrange(100):02d}"
+    individual = f"{rng.randrange(2, 900):03d}"
+    n = int(date + individual)
+    sign = rng.choice("-A")
+    return f"{date}{sign}{individual}{table[n % 31]}", f"{date}{sign}{individual}{table[(n + 1) % 31]}"
+
+
+def gs1_udi():
+    # GS1: GTIN-14, last digit the mod-10 check (weights 3,1 from the left over 13 digits).
+    body = "0" + digits(12)
+    check = (10 - sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(body)) % 10) % 10
+    v = f"(01){body}{check}(17){rng.randrange(24, 30)}{rng.randrange(1, 13):02d}28"
+    return v, f"(01){body}{(check + 1) % 10}"
+
+
+def rib():
+    # Banque de France: key = 97 - (89 bank + 15 branch + 3 account) mod 97.
+    bank, branch, account = digits(5), digits(5), digits(11)
+    key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97
+    return f"{bank} {branch} {account} {key:02d}", f"{bank} {branch} {account} {(key % 97) + 1:02d}"
+
+
+def ccc():
+    # Spanish CCC: two control digits, weights 1,2,4,8,5,10,9,7,3,6; 11 -> 0, 10 -> 1.
+    def control(ten):
+        d = 11 - sum(int(c) * w for c, w in zip(ten, [1, 2, 4, 8, 5, 10, 9, 7, 3, 6])) % 11
+        return {11: 0, 10: 1}.get(d, d)
+    entity, account = digits(8), digits(10)
+    dc = f"{control('00' + entity)}{control(account)}"
+    bad = f"{dc[0]}{(int(dc[1]) + 1) % 10}"
+    return f"{entity[:4]} {entity[4:]} {dc} {account}", f"{entity[:4]} {entity[4:]} {bad} {account}"
+
+
+ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23]
+
+
+def italian_letter(chars):
+    total = 0
+    for i, c in enumerate(chars):
+        index = int(c) if c.isdigit() else ord(c) - 65
+        total += ODD[index] if i % 2 == 0 else index
+    return chr(65 + total % 26)
+
+
+def it_bban():
+    # Banca d'Italia CIN: the codice fiscale's check letter of ABI + CAB + account.
+    rest = digits(10) + digits(12)
+    cin = italian_letter(rest)
+    other = chr(65 + (ord(cin) - 65 + 1) % 26)
+    return f"{cin} {rest[:5]} {rest[5:10]} {rest[10:]}", f"{other} {rest[:5]} {rest[5:10]} {rest[10:]}"
+
+
 DNI = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
@@ -293,12 +379,42 @@ SPECS = [
     ("GERMANY_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("DE", 18)),
     ("FRANCE_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("FR", 23)),
     ("UK_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], lambda: iban("GB", 18, numeric=False)),
+    ("ARGENTINA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", ["CUIL", "CUIT"], ["cuil"], lambda: cuit(["20", "23", "24", "27"])),
+    ("ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER", ["CUIT", "c.u.i.t"], ["cuit"], lambda: cuit(["30", "33", "34"])),
+    ("COLOMBIA_INDIVIDUAL_NIT_NUMBER", ["NIT", "n.i.t."], ["nit"], lambda: nit(False)),
+    ("COLOMBIA_ORGANIZATION_NIT_NUMBER", ["NIT", "nit#"], ["nit"], lambda: nit(True)),
+    ("SWEDEN_DRIVERS_LICENSE", ["körkort", "körkortsnummer"], ["korkortsnummer", "körkort"], personnummer),
+    ("FINLAND_DRIVERS_LICENSE", ["ajokortti", "ajokortin numero"], ["ajokortti"], hetu),
+    ("MEDICAL_DEVICE_UDI", ["UDI", "unique device identifier"], ["udi", "device_identifier"], gs1_udi),
+    ("FRANCE_BANK_ACCOUNT_NUMBER", ["RIB", "numéro de compte"], ["rib", "numero_de_compte"], rib),
+    ("SPAIN_BANK_ACCOUNT_NUMBER", ["código cuenta", "número cuenta cliente"], ["codigo_cuenta"], ccc),
+    ("ITALY_BANK_ACCOUNT_NUMBER", ["numero di conto", "conto bancario"], ["numero_di_conto"], it_bban),
+]
+IBAN_COUNTRIES = [
+    ("ALBANIA", "AL", 24), ("ANDORRA", "AD", 20), ("BOSNIA_AND_HERZEGOVINA", "BA", 16), ("BRAZIL", "BR", 25),
+    ("BULGARIA", "BG", 18), ("COSTA_RICA", "CR", 18), ("CROATIA", "HR", 17), ("CYPRUS", "CY", 24),
+    ("CZECH_REPUBLIC", "CZ", 20), ("DENMARK", "DK", 14), ("DOMINICAN_REPUBLIC", "DO", 24), ("EGYPT", "EG", 25),
+    ("ESTONIA", "EE", 16), ("FAROE_ISLANDS", "FO", 14), ("FINLAND", "FI", 14), ("GEORGIA", "GE", 18),
+    ("GREECE", "GR", 23), ("GREENLAND", "GL", 14), ("HUNGARY", "HU", 24), ("ICELAND", "IS", 22),
+    ("IRELAND", "IE", 18), ("ITALY", "IT", 23), ("JORDAN", "JO", 26), ("KOSOVO", "XK", 16),
+    ("LIECHTENSTEIN", "LI", 17), ("LITHUANIA", "LT", 16), ("MALTA", "MT", 27), ("MAURITANIA", "MR", 23),
+    ("MAURITIUS", "MU", 26), ("MONACO", "MC", 23), ("MONTENEGRO", "ME", 18), ("NETHERLANDS", "NL", 14),
+    ("NORTH_MACEDONIA", "MK", 15), ("POLAND", "PL", 24), ("PORTUGAL", "PT", 21), ("SAN_MARINO", "SM", 23),
+    ("SENEGAL", "SN", 24), ("SERBIA", "RS", 18), ("SLOVAKIA", "SK", 20), ("SLOVENIA", "SI", 15),
+    ("SPAIN", "ES", 20), ("SWEDEN", "SE", 20), ("SWITZERLAND", "CH", 17), ("TIMOR_LESTE", "TL", 19),
+    ("TUNISIA", "TN", 20), ("TURKIYE", "TR", 22), ("UKRAINE", "UA", 25), ("UNITED_ARAB_EMIRATES", "AE", 19),
+    ("VIRGIN_ISLANDS", "VG", 20),
+]
+# One IBAN spec per country; bank codes of letters where the registry has them.
+SPECS += [
+    (f"{name}_BANK_ACCOUNT_NUMBER", ["IBAN"], ["iban"], (lambda cc=cc, n=n: iban(cc, n, numeric=cc not in ("NL", "VG", "MU", "AL", "MT", "JO", "GE"))))
+    for name, cc, n in IBAN_COUNTRIES
 ]
 KEYWORDLESS = {"CREDIT_CARD_NUMBER": False}
 TEXT = ["{kw}: {v}", "The customer's {kw} is {v}.", "{kw} {v} (verified)", "updated {kw}={v} yesterday"]
 PLAIN = ["order {v} shipped", "reference {v}", "ticket {v} closed", "batch {v}"]
-# IBANs need no keyword (macie.md §4.2): without one they are still positives.
-NO_KEYWORD_NEEDED = {"GERMANY_BANK_ACCOUNT_NUMBER", "FRANCE_BANK_ACCOUNT_NUMBER", "UK_BANK_ACCOUNT_NUMBER"}
+# IBANs need no keyword (macie.md §4.2): without one they are still positives (the IBAN
+# specs are the ones whose only keyword is "IBAN"; a country's BBAN form needs its keyword).
 # Identifiers whose values, without a keyword near, another identifier reports.
 WITHOUT_KEYWORD = {"CREDIT_CARD_NUMBER": "CREDIT_CARD_NUMBER_(NO_KEYWORD)"}
 
@@ -308,7 +424,7 @@ for ident, keywords, columns, gen in SPECS:
         kw = keywords[i % len(keywords)]
         cases.append({"text": TEXT[i % len(TEXT)].format(kw=kw, v=good), "labels": [ident]})
         cases.append({"text": TEXT[(i + 1) % len(TEXT)].format(kw=kw, v=bad), "labels": []})
-        if ident in NO_KEYWORD_NEEDED:
+        if keywords == ["IBAN"]:
             plain_labels = [ident]
         elif ident in WITHOUT_KEYWORD:
             plain_labels = [WITHOUT_KEYWORD[ident]]

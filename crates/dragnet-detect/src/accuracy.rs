@@ -62,24 +62,30 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// The identifier ids the engine finds in one case, sorted and without repeats.
+fn found_ids<'e>(engine: &'e Engine, case: &Case, hits: &mut Vec<crate::Hit>) -> Vec<&'e str> {
+    let qualification = match &case.column {
+        Some(column) => engine.qualify(&[column.as_str()]),
+        None => Qualification::default(),
+    };
+    hits.clear();
+    engine.scan(case.text.as_bytes(), &qualification, 0, hits);
+    let mut found: Vec<&str> = hits
+        .iter()
+        .map(|h| engine.info(h.identifier).id.as_str())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
 /// Scores per identifier id (every id labelled or detected at least once), and the total
 /// over all of them (micro-averaged).
 pub fn evaluate(engine: &Engine, cases: &[Case]) -> (BTreeMap<String, Score>, Score) {
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     let mut hits = Vec::new();
     for case in cases {
-        let qualification = match &case.column {
-            Some(column) => engine.qualify(&[column.as_str()]),
-            None => Qualification::default(),
-        };
-        hits.clear();
-        engine.scan(case.text.as_bytes(), &qualification, 0, &mut hits);
-        let mut found: Vec<&str> = hits
-            .iter()
-            .map(|h| engine.info(h.identifier).id.as_str())
-            .collect();
-        found.sort_unstable();
-        found.dedup();
+        let found = found_ids(engine, case, &mut hits);
         for id in &found {
             let score = scores.entry(id.to_string()).or_default();
             if case.labels.iter().any(|l| l == id) {
@@ -99,6 +105,45 @@ pub fn evaluate(engine: &Engine, cases: &[Case]) -> (BTreeMap<String, Score>, Sc
         total.add(score);
     }
     (scores, total)
+}
+
+/// A case the engine judged differently from its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misjudged {
+    /// Index of the case in the corpus.
+    pub index: usize,
+    /// Labelled identifiers not found.
+    pub missed: Vec<String>,
+    /// Identifiers found but not labelled.
+    pub unexpected: Vec<String>,
+}
+
+/// The cases whose findings differ from their labels, in corpus order.
+pub fn misjudged(engine: &Engine, cases: &[Case]) -> Vec<Misjudged> {
+    let mut hits = Vec::new();
+    cases
+        .iter()
+        .enumerate()
+        .filter_map(|(index, case)| {
+            let found = found_ids(engine, case, &mut hits);
+            let missed: Vec<String> = case
+                .labels
+                .iter()
+                .filter(|l| !found.contains(&l.as_str()))
+                .cloned()
+                .collect();
+            let unexpected: Vec<String> = found
+                .iter()
+                .filter(|id| !case.labels.iter().any(|l| l == *id))
+                .map(|id| id.to_string())
+                .collect();
+            (!missed.is_empty() || !unexpected.is_empty()).then_some(Misjudged {
+                index,
+                missed,
+                unexpected,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -136,5 +181,12 @@ mod tests {
         assert!((ssn.recall() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(total, *ssn);
         assert_eq!(Score::default().precision(), 1.0);
+        let wrong = misjudged(&engine, &cases);
+        assert_eq!(
+            wrong.iter().map(|w| w.index).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(wrong[0].missed, vec!["USA_SOCIAL_SECURITY_NUMBER"]);
+        assert_eq!(wrong[1].unexpected, vec!["USA_SOCIAL_SECURITY_NUMBER"]);
     }
 }

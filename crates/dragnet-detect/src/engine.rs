@@ -747,34 +747,87 @@ impl Engine {
 
 /// The spellings of a lowercase keyword the in-unit search must find: the automaton folds
 /// ASCII case only, so each letter outside ASCII with an uppercase form (`ú`/`Ú` in "rol único
-/// tributario", `é` in "numéro") is tried both ways. Keywords have few such letters; past
-/// four, only all-lowercase and all-uppercase forms of them are added.
+/// tributario", `é` in "numéro") is tried both ways. Keywords with up to four such letters get
+/// every combination; longer ones (Greek, Cyrillic) get each word lowercase, capitalised or
+/// uppercase ("Άδεια οδήγησης", "свидетелство за управление на МПС") while that makes at most
+/// [`MAX_WORD_CASE_VARIANTS`] spellings, and otherwise the all-lowercase, sentence-case,
+/// title-case and all-uppercase ones.
 fn case_variants(keyword: &str) -> Vec<String> {
-    let chars: Vec<char> = keyword.chars().collect();
-    let foldable: Vec<usize> = chars
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_ascii() && c.to_uppercase().collect::<String>() != c.to_string())
-        .map(|(i, _)| i)
-        .collect();
+    let foldable =
+        |c: &char| !c.is_ascii() && c.to_uppercase().collect::<String>() != c.to_string();
     let upper = |c: char| c.to_uppercase().next().unwrap_or(c);
-    let masks: Vec<u32> = if foldable.len() <= 4 {
-        (0..1u32 << foldable.len()).collect()
-    } else {
-        vec![0, u32::MAX]
-    };
-    masks
-        .into_iter()
-        .map(|mask| {
-            let mut out = chars.clone();
-            for (bit, &at) in foldable.iter().enumerate() {
-                if mask & (1 << bit.min(31)) != 0 {
-                    out[at] = upper(out[at]);
+    let chars: Vec<char> = keyword.chars().collect();
+    let at: Vec<usize> = (0..chars.len()).filter(|&i| foldable(&chars[i])).collect();
+    let mut variants: Vec<String> = if at.len() <= 4 {
+        (0..1u32 << at.len())
+            .map(|mask| {
+                let mut out = chars.clone();
+                for (bit, &i) in at.iter().enumerate() {
+                    if mask & (1 << bit) != 0 {
+                        out[i] = upper(out[i]);
+                    }
                 }
-            }
-            out.into_iter().collect()
+                out.into_iter().collect()
+            })
+            .collect()
+    } else {
+        word_case_variants(keyword)
+    };
+    variants.sort();
+    variants.dedup();
+    variants
+}
+
+/// The most spellings [`case_variants`] makes of one keyword from its words' cases.
+const MAX_WORD_CASE_VARIANTS: usize = 81;
+
+/// Each word of `keyword` lowercase, capitalised or uppercase, in every combination when
+/// there are at most [`MAX_WORD_CASE_VARIANTS`]; else lowercase, sentence, title and upper case.
+fn word_case_variants(keyword: &str) -> Vec<String> {
+    let capitalise = |w: &str| {
+        let mut c = w.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
+    let words: Vec<&str> = keyword.split(' ').collect();
+    let forms: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| {
+            let mut f = vec![w.to_string(), capitalise(w), w.to_uppercase()];
+            f.dedup();
+            f
         })
-        .collect()
+        .collect();
+    let combinations = forms
+        .iter()
+        .try_fold(1usize, |n, f| n.checked_mul(f.len()))
+        .unwrap_or(usize::MAX);
+    if combinations <= MAX_WORD_CASE_VARIANTS {
+        let mut out = vec![String::new()];
+        for (i, f) in forms.iter().enumerate() {
+            out = out
+                .iter()
+                .flat_map(|prefix| {
+                    f.iter().map(move |form| {
+                        if i == 0 {
+                            form.clone()
+                        } else {
+                            format!("{prefix} {form}")
+                        }
+                    })
+                })
+                .collect();
+        }
+        return out;
+    }
+    let title: Vec<String> = words.iter().map(|w| capitalise(w)).collect();
+    vec![
+        keyword.to_string(),
+        capitalise(keyword),
+        title.join(" "),
+        keyword.to_uppercase(),
+    ]
 }
 
 /// The in-unit keyword search, run over every unit of every object. A DFA: left to choose,

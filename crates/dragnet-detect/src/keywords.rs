@@ -1,13 +1,53 @@
 //! Keyword rules: in free text a keyword must precede the match within a distance; in
 //! structured data a keyword in the column name or field path qualifies every value under it.
 
-/// Lowercases and drops every character that is not a letter or digit, so `BIRTHDATE`,
-/// `birth_date` and `Birth Date` all fold to `birthdate` (decisions.md §10).
+/// Lowercases, drops every character that is not a letter or digit, and takes the accents
+/// off Latin letters, so `BIRTHDATE`, `birth_date` and `Birth Date` all fold to `birthdate`
+/// (decisions.md §10) and a column `numero_de_compte` holds the keyword "numéro de compte":
+/// schemas are mostly written in ASCII even where the language has accents.
 pub fn fold(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    strip_accents(
+        &s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>(),
+    )
+}
+
+/// `s` (lowercase) with the accents and other diacritics of Latin letters removed (`é` → `e`,
+/// `ř` → `r`, `ł` → `l`, `ß` → `ss`); other scripts are kept as they are.
+pub fn strip_accents(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let base = match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+            'ç' | 'ć' | 'č' | 'ċ' => "c",
+            'ď' | 'đ' => "d",
+            'é' | 'è' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+            'ġ' | 'ģ' | 'ğ' => "g",
+            'ħ' => "h",
+            'í' | 'ì' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+            'ķ' => "k",
+            'ł' | 'ļ' | 'ľ' | 'ĺ' => "l",
+            'ñ' | 'ń' | 'ň' | 'ņ' => "n",
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'ō' | 'ő' => "o",
+            'ŕ' | 'ř' => "r",
+            'ś' | 'š' | 'ş' | 'ș' => "s",
+            'ť' | 'ţ' | 'ț' => "t",
+            'ú' | 'ù' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+            'ý' | 'ÿ' => "y",
+            'ź' | 'ż' | 'ž' => "z",
+            'ß' => "ss",
+            'æ' => "ae",
+            'œ' => "oe",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(base);
+    }
+    out
 }
 
 /// The words of a column or field name: split at non-alphanumerics and lower→upper case
@@ -33,7 +73,7 @@ pub fn name_tokens(name: &str) -> Vec<String> {
     if !cur.is_empty() {
         tokens.push(cur);
     }
-    tokens
+    tokens.iter().map(|t| strip_accents(t)).collect()
 }
 
 /// Whether a column or field name holds `keyword`.
@@ -66,6 +106,10 @@ mod tests {
     fn folding_and_tokens() {
         assert_eq!(fold("Birth Date"), "birthdate");
         assert_eq!(fold("birth_date"), "birthdate");
+        assert_eq!(fold("Numéro de compte"), fold("numero_de_compte"));
+        assert_eq!(fold("Körkortsnummer"), "korkortsnummer");
+        assert_eq!(fold("řidičský průkaz"), "ridicskyprukaz");
+        assert_eq!(fold("άδεια"), "άδεια");
         assert_eq!(name_tokens("patientSSN"), vec!["patient", "ssn"]);
         assert_eq!(
             name_tokens("HEALTHCARE_EXPENSES"),

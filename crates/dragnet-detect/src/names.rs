@@ -26,22 +26,8 @@ pub fn is_given_name(word: &str) -> bool {
         return false;
     }
     let lower = w.to_lowercase();
-    given_names().contains(lower.as_str()) || given_names().contains(fold_accents(&lower).as_str())
-}
-
-fn fold_accents(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ñ' => 'n',
-            'ç' => 'c',
-            other => other,
-        })
-        .collect()
+    given_names().contains(lower.as_str())
+        || given_names().contains(crate::keywords::strip_accents(&lower).as_str())
 }
 
 /// Words that mark an organisation, place or thing rather than a person.

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::validators::{bounded_by_non_digit, digits, luhn};
+use crate::validators::{self, bounded_by_non_digit, digits, luhn};
 
 fn number(d: &[u8]) -> u64 {
     d.iter().fold(0, |n, &x| n * 10 + u64::from(x))
@@ -394,20 +394,27 @@ pub fn italy_codice_fiscale(text: &[u8], m: Range<usize>) -> bool {
     if c.len() != 16 {
         return false;
     }
+    italian_check_letter(&c[..15]) == Some(c[15])
+}
+
+/// The check letter the Agenzia delle Entrate's tables give `chars` (uppercase letters and
+/// digits): odd positions by the table, even ones by value, the sum mod 26 as a letter. The
+/// codice fiscale and a bank account's CIN both use it.
+fn italian_check_letter(chars: &[u8]) -> Option<u8> {
     const ODD: [u32; 26] = [
         1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
         23,
     ];
     let mut sum = 0u32;
-    for (i, &ch) in c[..15].iter().enumerate() {
+    for (i, &ch) in chars.iter().enumerate() {
         let (index, digit) = match ch {
             b'0'..=b'9' => (usize::from(ch - b'0'), u32::from(ch - b'0')),
             b'A'..=b'Z' => (usize::from(ch - b'A'), u32::from(ch - b'A')),
-            _ => return false,
+            _ => return None,
         };
         sum += if i % 2 == 0 { ODD[index] } else { digit };
     }
-    c[15] == b'A' + (sum % 26) as u8
+    Some(b'A' + (sum % 26) as u8)
 }
 
 /// A French tax number (numéro fiscal / SPI): thirteen digits starting 0–3, the last three
@@ -557,6 +564,319 @@ pub fn brazil_phone(text: &[u8], m: Range<usize>) -> bool {
     phone_digits(text, m, 10..=13)
 }
 
+/// The type prefix of an Argentine CUIT/CUIL whose mod-11 check digit is right (weights
+/// 5, 4, 3, 2, 7, 6, 5, 4, 3, 2; a remainder that would need check digit 10 is never issued,
+/// AFIP reassigns the prefix instead).
+fn argentina_cuit_type(text: &[u8], m: Range<usize>) -> Option<u64> {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 11 || !bounded_by_non_digit(text, m) || d[2..10].iter().all(|&x| x == 0) {
+        return None;
+    }
+    const WEIGHTS: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+    let sum: u32 = d.iter().zip(WEIGHTS).map(|(&x, w)| u32::from(x) * w).sum();
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return None,
+        c => c,
+    };
+    (u32::from(d[10]) == check).then(|| number(&d[..2]))
+}
+
+/// An Argentine CUIT/CUIL of a person: prefix 20, 23, 24 or 27 and the mod-11 check.
+pub fn argentina_cuit_person(text: &[u8], m: Range<usize>) -> bool {
+    matches!(argentina_cuit_type(text, m), Some(20 | 23 | 24 | 27))
+}
+
+/// An Argentine CUIT of an organisation: prefix 30, 33 or 34 and the mod-11 check.
+pub fn argentina_cuit_organization(text: &[u8], m: Range<usize>) -> bool {
+    matches!(argentina_cuit_type(text, m), Some(30 | 33 | 34))
+}
+
+/// The base of a Colombian NIT (without its verification digit) when the DIAN's mod-11
+/// verification digit is right: weights 3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67,
+/// 71 from the right; a remainder r gives 11 - r, or r itself when it is 0 or 1.
+fn colombia_nit_base(text: &[u8], m: Range<usize>) -> Option<Vec<u8>> {
+    let d = digits(&text[m.clone()]);
+    // Not the tail of a longer dotted number (`345.678-9` of `812.345.678-9`).
+    let tail = m.start >= 2 && text[m.start - 1] == b'.' && text[m.start - 2].is_ascii_digit();
+    if !(7..=16).contains(&d.len()) || tail || !bounded_by_non_digit(text, m) {
+        return None;
+    }
+    let (base, check) = d.split_at(d.len() - 1);
+    if base.iter().all(|&x| x == base[0]) {
+        return None;
+    }
+    const WEIGHTS: [u32; 15] = [3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71];
+    let sum: u32 = base
+        .iter()
+        .rev()
+        .zip(WEIGHTS)
+        .map(|(&x, w)| u32::from(x) * w)
+        .sum();
+    let expected = match sum % 11 {
+        r @ (0 | 1) => r,
+        r => 11 - r,
+    };
+    (u32::from(check[0]) == expected).then(|| base.to_vec())
+}
+
+/// A Colombian NIT of an organisation: a nine-digit base starting with 8 or 9 (the range the
+/// DIAN assigns to legal persons) and the verification digit.
+pub fn colombia_nit_organization(text: &[u8], m: Range<usize>) -> bool {
+    colombia_nit_base(text, m).is_some_and(|b| b.len() == 9 && matches!(b[0], 8 | 9))
+}
+
+/// A Colombian NIT of a person: the citizen's cédula number as base (any other base) and the
+/// verification digit.
+pub fn colombia_nit_person(text: &[u8], m: Range<usize>) -> bool {
+    colombia_nit_base(text, m).is_some_and(|b| !(b.len() == 9 && matches!(b[0], 8 | 9)))
+}
+
+/// A GS1 UDI in human-readable form, `(01)` first: a GTIN-14 with its mod-10 check digit
+/// and an indicator digit 0–8 (9 marks a variable-measure item, which carries no UDI), and,
+/// when the production date `(11)` is present, a real date between the FDA's UDI rule
+/// (2013-09-24) and today (GS1's sliding window decides the century).
+///
+/// The date rule is dragnet's: Macie's published run over Synthea's `devices.csv` (78
+/// GS1-shaped UDIs with random GTINs under a `UDI` column, 8 of them with a valid check
+/// digit) reports no UDI, and all 8 fail it (production dates of 1963 to 2011, or in
+/// the future, or indicator 9), while any UDI printed on a device label passes.
+fn gs1_udi(v: &[u8]) -> bool {
+    let Some(gtin) = v.get(4..18) else {
+        return false;
+    };
+    let d: Vec<u8> = gtin.iter().map(|b| b.wrapping_sub(b'0')).collect();
+    if d.iter().any(|&x| x > 9) || d.iter().all(|&x| x == 0) || d[0] == 9 {
+        return false;
+    }
+    let sum: u32 = d[..13]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    if u32::from(d[13]) != (10 - sum % 10) % 10 {
+        return false;
+    }
+    let production = v
+        .windows(4)
+        .position(|w| w == b"(11)")
+        .and_then(|at| v.get(at + 4..at + 10));
+    match production {
+        None => true,
+        Some(yymmdd) if yymmdd.iter().all(u8::is_ascii_digit) => {
+            let (today_year, today) = today();
+            let yy = number(&digits(&yymmdd[..2])) as i64;
+            let month = number(&digits(&yymmdd[2..4]));
+            let day = number(&digits(&yymmdd[4..6]));
+            // GS1 General Specifications 7.12: within 50 years of the current year.
+            let century = today_year - today_year % 100;
+            let mut year = century + yy;
+            if year - today_year > 50 {
+                year -= 100;
+            } else if today_year - year > 49 {
+                year += 100;
+            }
+            let date = (year * 100 + month as i64) * 100 + day as i64;
+            (1..=12).contains(&month) && day <= 31 && (20_130_924..=today).contains(&date)
+        }
+        Some(_) => false,
+    }
+}
+
+/// This year and today as YYYYMMDD, from the system clock (UTC), read once.
+fn today() -> (i64, i64) {
+    static TODAY: std::sync::OnceLock<(i64, i64)> = std::sync::OnceLock::new();
+    *TODAY.get_or_init(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        // Days to civil date (H. Hinnant's algorithm).
+        let z = secs.div_euclid(86_400) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, (year * 100 + month) * 100 + day)
+    })
+}
+
+/// The HIBCC check character table (mod 43).
+const HIBCC: &[u8; 43] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%";
+
+/// A medical device UDI in one of the FDA-accredited formats: GS1 (`(01)` and a GTIN-14 whose
+/// last digit is the GS1 mod-10 check), HIBCC (`+`, labeler code, product, unit of measure and
+/// the mod-43 check character), or ICCBBA ISBT 128 (`=`, facility, year, serial: no check).
+pub fn medical_device_udi(text: &[u8], m: Range<usize>) -> bool {
+    let glued = m
+        .start
+        .checked_sub(1)
+        .is_some_and(|i| text[i].is_ascii_alphanumeric());
+    let v = &text[m];
+    match v.first() {
+        _ if glued => false,
+        Some(b'(') => gs1_udi(v),
+        Some(b'+') => {
+            let Some((&check, body)) = v.split_last() else {
+                return false;
+            };
+            let mut sum = 0usize;
+            for c in body {
+                match HIBCC.iter().position(|h| h == c) {
+                    Some(value) => sum += value,
+                    None => return false,
+                }
+            }
+            HIBCC[sum % 43] == check
+        }
+        Some(b'=') => v[1..].iter().any(|&b| b != b'0' && b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// A Finnish personal identity code (henkilötunnus): a valid DDMMYY date, the century sign
+/// (`+`, `-`, `A`–`F`, `U`–`Y`), a three-digit individual number and the mod-31 check character.
+pub fn finland_identity_code(text: &[u8], m: Range<usize>) -> bool {
+    let v: Vec<u8> = text[m].iter().map(u8::to_ascii_uppercase).collect();
+    if v.len() != 11 || !v[..6].iter().chain(&v[7..10]).all(u8::is_ascii_digit) {
+        return false;
+    }
+    if !matches!(v[6], b'+' | b'-' | b'A'..=b'F' | b'U'..=b'Y') {
+        return false;
+    }
+    let day = number(&digits(&v[..2]));
+    let month = number(&digits(&v[2..4]));
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) || &v[7..10] == b"000" {
+        return false;
+    }
+    let n = number(&digits(&v[..6])) * 1000 + number(&digits(&v[7..10]));
+    b"0123456789ABCDEFHJKLMNPRSTUVWXY"[(n % 31) as usize] == v[10]
+}
+
+/// A Swedish personal identity number (personnummer), the number on a Swedish licence: a
+/// valid YYMMDD date (day + 60 for coordination numbers), four digits, the last a Luhn check
+/// over the ten.
+pub fn sweden_personal_number(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    let d = match d.len() {
+        10 => d,
+        12 => d[2..].to_vec(),
+        _ => return false,
+    };
+    let month = number(&d[2..4]);
+    let day = number(&d[4..6]);
+    let day = if day > 60 { day - 60 } else { day };
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && luhn(&d)
+        && bounded_by_non_digit(text, m)
+}
+
+/// A bank account in IBAN form (the country's length and mod 97), or else in the country's
+/// domestic (BBAN) form as `bban` checks it; the catalog only lets the BBAN patterns match
+/// near a keyword.
+fn iban_or_bban(text: &[u8], m: Range<usize>, bban: fn(&[u8]) -> bool) -> bool {
+    if validators::iban(text, m.clone()) {
+        return true;
+    }
+    let c = compact(&text[m.clone()]);
+    let glued = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    !validators::continues_digit_groups(text, m.clone())
+        && !validators::inside_iban_run(text, m.start)
+        && !glued(m.start.checked_sub(1).and_then(|i| text.get(i)))
+        && !glued(text.get(m.end))
+        && !c.iter().all(|&b| b == c[0])
+        && bban(&c)
+}
+
+/// A French bank account: IBAN, or RIB (bank, branch, eleven-character account, and the
+/// two-digit key 97 - (89 bank + 15 branch + 3 account) mod 97, letters of the account counted
+/// as the Banque de France's digits).
+pub fn france_bank_account(text: &[u8], m: Range<usize>) -> bool {
+    iban_or_bban(text, m, |c| {
+        if c.len() != 23 || !c[..10].iter().chain(&c[21..]).all(u8::is_ascii_digit) {
+            return false;
+        }
+        let mut account = 0u64;
+        for &ch in &c[10..21] {
+            let digit = match ch {
+                b'0'..=b'9' => ch - b'0',
+                // A,J=1 B,K,S=2 C,L,T=3 D,M,U=4 E,N,V=5 F,O,W=6 G,P,X=7 H,Q,Y=8 I,R,Z=9
+                b'A'..=b'I' => ch - b'A' + 1,
+                b'J'..=b'R' => ch - b'J' + 1,
+                b'S'..=b'Z' => ch - b'S' + 2,
+                _ => return false,
+            };
+            account = (account * 10 + u64::from(digit)) % 97;
+        }
+        let bank = number(&digits(&c[..5]));
+        let branch = number(&digits(&c[5..10]));
+        let key = number(&digits(&c[21..]));
+        97 - (89 * bank + 15 * branch + 3 * account) % 97 == key
+    })
+}
+
+/// A Spanish bank account: IBAN, or CCC (bank, branch, two control digits, ten-digit account;
+/// each control digit 11 - the weighted sum mod 11 with weights 1, 2, 4, 8, 5, 10, 9, 7, 3, 6,
+/// 11 written 0 and 10 written 1).
+pub fn spain_bank_account(text: &[u8], m: Range<usize>) -> bool {
+    fn control(ten: &[u8]) -> u8 {
+        const WEIGHTS: [u32; 10] = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6];
+        let sum: u32 = ten
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(&d, w)| u32::from(d) * w)
+            .sum();
+        match 11 - sum % 11 {
+            11 => 0,
+            10 => 1,
+            d => d as u8,
+        }
+    }
+    iban_or_bban(text, m, |c| {
+        if c.len() != 20 || !c.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let d = digits(c);
+        let mut entity = vec![0, 0];
+        entity.extend_from_slice(&d[..8]);
+        control(&entity) == d[8] && control(&d[10..]) == d[9]
+    })
+}
+
+/// An Italian bank account: IBAN, or BBAN (CIN check letter, five-digit ABI, five-digit CAB,
+/// twelve-character account; the CIN is the codice fiscale's check letter of the rest).
+pub fn italy_bank_account(text: &[u8], m: Range<usize>) -> bool {
+    iban_or_bban(text, m, |c| {
+        c.len() == 23
+            && c[1..11].iter().all(u8::is_ascii_digit)
+            && italian_check_letter(&c[1..]) == Some(c[0])
+    })
+}
+
+/// A German bank account: IBAN, or BBAN (eight-digit bank code and ten-digit account; the
+/// account's check method varies by bank, so only the shape is checked).
+pub fn germany_bank_account(text: &[u8], m: Range<usize>) -> bool {
+    iban_or_bban(text, m, |c| {
+        c.len() == 18 && c.iter().all(u8::is_ascii_digit)
+    })
+}
+
+/// A UK bank account: IBAN, BBAN (four-letter bank code, six-digit sort code, eight-digit
+/// account), or the domestic sort code and account (`60-16-13 31926819`).
+pub fn uk_bank_account(text: &[u8], m: Range<usize>) -> bool {
+    iban_or_bban(text, m, |c| {
+        let bban = c.len() == 18
+            && c[..4].iter().all(u8::is_ascii_uppercase)
+            && c[4..].iter().all(u8::is_ascii_digit);
+        let domestic = c.len() == 14 && c.iter().all(u8::is_ascii_digit);
+        bban || domestic
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,11 +927,70 @@ mod tests {
             (france_tax_number, "3023217600053", "3023217600054"),
             (spain_cif, "A13585625", "A13585626"),
             (spain_cif, "Q2826000H", "Q2826000J"),
+            (
+                france_bank_account,
+                "20041 01005 0500013M026 06",
+                "20041 01005 0500013M026 07",
+            ),
+            (
+                france_bank_account,
+                "FR1420041010050500013M02606",
+                "FR1520041010050500013M02606",
+            ),
+            (
+                spain_bank_account,
+                "2100 0418 45 0200051332",
+                "2100 0418 46 0200051332",
+            ),
+            (
+                italy_bank_account,
+                "X0542811101000000123456",
+                "Y0542811101000000123456",
+            ),
+            (
+                germany_bank_account,
+                "370400440532013000",
+                "111111111111111111",
+            ),
+            (uk_bank_account, "NWBK60161331926819", "NWBK6016133192681"),
+            (uk_bank_account, "60-16-13 31926819", "60-16-13 3192681"),
+            (argentina_cuit_person, "20-12345678-6", "20-12345678-5"),
+            (
+                argentina_cuit_organization,
+                "30-71234567-1",
+                "30-71234567-2",
+            ),
+            (
+                argentina_cuit_organization,
+                "30-71234567-1",
+                "20-12345678-6",
+            ),
+            (colombia_nit_organization, "900.123.456-8", "900.123.456-7"),
+            (colombia_nit_person, "79.123.456-0", "79.123.456-4"),
+            (colombia_nit_person, "79.123.456-0", "900.123.456-8"),
+            (
+                medical_device_udi,
+                "(01)00844588003288",
+                "(01)00844588003287",
+            ),
+            (medical_device_udi, "+A123BJC5D6E71G", "+A123BJC5D6E71H"),
+            (medical_device_udi, "+H629CVC1001014", "+H629CVC1001015"),
+            (medical_device_udi, "=W123426123456", "=0000000000000"),
+            (finland_identity_code, "131052-308T", "131052-308U"),
+            (sweden_personal_number, "811218-9876", "811218-9875"),
         ];
         for (v, good, bad) in cases {
             assert!(ok(*v, good), "{good} should pass");
             assert!(!ok(*v, bad), "{bad} should fail");
         }
+    }
+
+    #[test]
+    fn today_is_a_real_date() {
+        let (year, date) = today();
+        assert!(year >= 2025, "{year}");
+        assert_eq!(date / 10_000, year);
+        assert!((1..=12).contains(&(date / 100 % 100)));
     }
 
     #[test]

@@ -59,6 +59,11 @@ fn single_check_digit() -> Vec<Scheme> {
         ("SUBE", national::sube, |b| format!("6061{}", &b[..11])),
         ("Aadhaar", national::aadhaar, |b| format!("2{}", &b[..10])),
         (
+            "Swedish personal number",
+            national::sweden_personal_number,
+            |b| format!("811218{}", &b[..3]),
+        ),
+        (
             "Ontario health number",
             national::canada_health_number,
             |b| format!("1{}", &b[..8]),
@@ -101,7 +106,11 @@ proptest! {
         let mut schemes = single_check_digit();
         schemes.push(("UK NHS", validators::uk_nhs, |b| b[..9].to_string()));
         schemes.push(("German tax id", national::germany_tax_id, |b| format!("1{}", &b[..9])));
-        schemes.push(("Brazilian CPF (first check)", national::brazil_cpf, |b| b[..10].to_string()));
+        // A CUIT body may have no check digit (remainder 10), so it is only here.
+        schemes.push(("Argentine CUIT", national::argentina_cuit_person, |b| format!("20{}", &b[..8])));
+        // Not the Brazilian CPF: its mod-11 digits map remainders 0 and 1 to the same digit,
+        // and the second one's weights make a change of the first digit a multiple of 11, so
+        // some single changes pass by design of the scheme (e.g. 04015892003 -> 14015892003).
         for (name, v, shape) in schemes {
             for valid in completions(v, &shape(&body), "0123456789") {
                 let changed = change_digit(&valid, at, delta);

@@ -382,3 +382,32 @@ fn keywords_match_accented_capitals() {
         "{found:?}"
     );
 }
+
+#[test]
+fn long_non_latin_keywords_match_in_sentence_title_and_upper_case() {
+    let engine = managed_engine();
+    for text in [
+        "Άδεια οδήγησης: 987654321098",
+        "ΆΔΕΙΑ ΟΔΉΓΗΣΗΣ 987654321098",
+        "Шофьорска Книжка 300123456",
+        "ŘIDIČSKÝ PRŮKAZ EA 123456",
+    ] {
+        let found = ids_found(&engine, text, &Qualification::default());
+        assert!(
+            found.iter().any(|id| id.ends_with("_DRIVERS_LICENSE")),
+            "{text}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_spaced_iban_is_not_also_a_card_number() {
+    // The digit groups of this Brazilian IBAN pass the Luhn check with a card prefix.
+    let engine = managed_engine();
+    let found = ids_found(
+        &engine,
+        "account BR65 XRJB 4475 3133 7797 2489 0095 2",
+        &Qualification::default(),
+    );
+    assert_eq!(found, vec!["BRAZIL_BANK_ACCOUNT_NUMBER".to_string()]);
+}

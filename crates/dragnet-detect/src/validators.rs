@@ -108,17 +108,20 @@ fn issuer_accepts(d: &[u8]) -> bool {
         || p4 == 5019 && n == 16
 }
 
-/// Credit card numbers: 13–19 digits, one consistent separator style, issuer prefix, Luhn,
-/// not a published test number, and not a piece of a longer dashed or dotted token (the
-/// first groups of a UUID such as `38656336-5435-3974-8811-220f9d5dc94e` can pass Luhn).
+/// Credit card numbers: 13–19 digits, one consistent separator style in the groupings cards
+/// are printed in, issuer prefix, Luhn, not a published test number, not a piece of a longer
+/// dashed or dotted token (the first groups of a UUID such as
+/// `38656336-5435-3974-8811-220f9d5dc94e` can pass Luhn), and not a piece of a longer run of
+/// digit groups (the groups of an IBAN such as `BG80 1234 5678 ...` can pass too).
 pub fn credit_card(text: &[u8], m: Range<usize>) -> bool {
-    if joined_to_more(text, m.clone()) {
+    if joined_to_more(text, m.clone())
+        || continues_digit_groups(text, m.clone())
+        || inside_iban_run(text, m.start)
+    {
         return false;
     }
     let s = &text[m.clone()];
-    let has_space = s.contains(&b' ');
-    let has_dash = s.contains(&b'-');
-    if has_space && has_dash {
+    if !card_grouping(s) {
         return false;
     }
     let d = digits(s);
@@ -127,6 +130,66 @@ pub fn credit_card(text: &[u8], m: Range<usize>) -> bool {
     }
     let plain: String = d.iter().map(|x| char::from(b'0' + x)).collect();
     !TEST_CARD_NUMBERS.contains(&plain.as_str()) && bounded_by_non_digit(text, m)
+}
+
+/// The groups a card number is printed in: none, fours (the last one to four digits long),
+/// or four-six-four/five (Diners Club, American Express); one separator throughout.
+fn card_grouping(s: &[u8]) -> bool {
+    let has_space = s.contains(&b' ');
+    let has_dash = s.contains(&b'-');
+    let separator = match (has_space, has_dash) {
+        (false, false) => return true,
+        (true, true) => return false,
+        (true, false) => b' ',
+        (false, true) => b'-',
+    };
+    let groups: Vec<usize> = s.split(|&b| b == separator).map(<[u8]>::len).collect();
+    match groups.split_last() {
+        Some((last, rest)) if rest.len() >= 3 && rest.iter().all(|&g| g == 4) => {
+            (1..=4).contains(last)
+        }
+        _ => matches!(groups.as_slice(), [4, 6, 4] | [4, 6, 5]),
+    }
+}
+
+/// The match follows the head of an IBAN written in groups of four (`VG71 LYBZ 4742 ...`):
+/// walking back over uppercase groups of four, a group of two letters and two digits starts
+/// the run. The digits after it are the IBAN's, not a card's or a domestic account's.
+pub fn inside_iban_run(text: &[u8], start: usize) -> bool {
+    let mut end = start;
+    for _ in 0..8 {
+        if end < 5 || !matches!(text[end - 1], b' ' | b'-') {
+            return false;
+        }
+        let group = &text[end - 5..end - 1];
+        let at_word_start = end == 5 || !text[end - 6].is_ascii_alphanumeric();
+        if group[..2].iter().all(u8::is_ascii_uppercase)
+            && group[2..].iter().all(u8::is_ascii_digit)
+            && at_word_start
+        {
+            return true;
+        }
+        if !group
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return false;
+        }
+        end -= 5;
+    }
+    false
+}
+
+/// The match continues a run of digit groups on either side (`... 0606 3065 44` inside an
+/// IBAN whose groups go on before it, or a card's groups followed by more): a space or `-`
+/// with a digit beyond it. Such a piece is part of a longer number, not a value of its own.
+pub fn continues_digit_groups(text: &[u8], m: Range<usize>) -> bool {
+    let separator = |b: Option<&u8>| matches!(b, Some(b' ' | b'-'));
+    let digit = |b: Option<&u8>| b.is_some_and(u8::is_ascii_digit);
+    let before = m.start.checked_sub(1).and_then(|i| text.get(i));
+    let before2 = m.start.checked_sub(2).and_then(|i| text.get(i));
+    (separator(before) && digit(before2))
+        || (separator(text.get(m.end)) && digit(text.get(m.end + 1)))
 }
 
 /// The match continues past either end as `-`, `.` or `_` and a letter or digit: it is part
@@ -307,6 +370,16 @@ mod tests {
 
     #[test]
     fn cards() {
+        assert!(inside_iban_run(b"VG71 LYBZ 4742", 10));
+        assert!(!inside_iban_run(b"visa 4742", 5));
+        assert!(
+            !whole(credit_card, "4556 7375 86899855"),
+            "not a card grouping"
+        );
+        assert!(
+            !credit_card(b"EG31 6881 4556 7375 8689 9855", 10..29),
+            "the rest of an IBAN"
+        );
         assert!(whole(credit_card, "4556737586899855"));
         assert!(whole(credit_card, "4556 7375 8689 9855"));
         assert!(
@@ -371,13 +444,24 @@ fn alphanumerics(bytes: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// BBAN length of the IBAN countries the catalog names.
+/// Full IBAN length of the countries the catalog names.
 fn iban_length(country: &[u8]) -> Option<usize> {
+    // The lengths of SWIFT's IBAN registry (ISO 13616) for the countries Macie lists.
     Some(match country {
-        b"DE" => 22,
-        b"FR" | b"IT" => 27,
-        b"ES" => 24,
-        b"GB" => 22,
+        b"DK" | b"FI" | b"FO" | b"GL" | b"NL" => 18,
+        b"MK" | b"SI" => 19,
+        b"BA" | b"EE" | b"LT" | b"XK" => 20,
+        b"CH" | b"HR" | b"LI" => 21,
+        b"BG" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" => 22,
+        b"AE" | b"TL" => 23,
+        b"AD" | b"CZ" | b"ES" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
+        b"PT" => 25,
+        b"IS" | b"TR" => 26,
+        b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,
+        b"AL" | b"CY" | b"DO" | b"HU" | b"PL" | b"SN" => 28,
+        b"BR" | b"EG" | b"UA" => 29,
+        b"JO" | b"MU" => 30,
+        b"MT" => 31,
         _ => return None,
     })
 }
