@@ -450,6 +450,28 @@ for i in range(60):
     street = f"{rng.randrange(1, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
     cases.append({"column": rng.choice(["address", "street_address", "ADDRESS"]), "text": street, "labels": ["ADDRESS"]})
     cases.append({"column": rng.choice(["address", "location"]), "text": rng.choice(NOT_ADDRESSES), "labels": []})
+# Addresses of the other countries Macie lists, in free text with their postcode (positives)
+# and without it (negatives), and continental street lines in address columns.
+def uk_postcode():
+    return f"{rng.choice(['SW', 'N', 'EC', 'M', 'B', 'LS'])}{rng.randrange(1, 20)} {rng.randrange(10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+
+
+INTERNATIONAL = [
+    (lambda: f"{rng.randrange(1, 400)} {rng.choice(STREETS)} {rng.choice(['Road', 'Street', 'Lane', 'Close'])}", lambda: f"London {uk_postcode()}", "London"),
+    (lambda: f"{rng.randrange(1, 900)} {rng.choice(STREETS)} Street", lambda: f"Toronto, ON M{rng.randrange(1, 10)}{rng.choice('ABCEHJ')} {rng.randrange(10)}{rng.choice('ABCEHJ')}{rng.randrange(10)}", "Toronto, ON"),
+    (lambda: f"{rng.randrange(1, 300)} {rng.choice(STREETS)} Street", lambda: f"Sydney NSW 2{rng.randrange(100):03d}", "Sydney"),
+    (lambda: f"{rng.choice(['Haupt', 'Linden', 'Schiller', 'Goethe'])}{rng.choice(['straße', 'weg', 'allee', 'platz'])} {rng.randrange(1, 120)}" if rng.random() < 0.7 else f"{rng.choice(['Berliner', 'Kölner', 'Frankfurter'])} {rng.choice(['Straße', 'Allee', 'Weg'])} {rng.randrange(1, 120)}", lambda: f"{rng.randrange(10000, 99999)} {rng.choice(['Berlin', 'München', 'Köln', 'Hamburg'])}", "Berlin"),
+    (lambda: f"{rng.randrange(1, 200)} {rng.choice(['rue', 'avenue', 'boulevard'])} {rng.choice(['de la Paix', 'du Moulin', 'des Lilas', 'de la Gare'])}", lambda: f"{rng.randrange(10000, 95999)} {rng.choice(['Paris', 'Lyon', 'Marseille', 'Nantes'])}", "Paris"),
+    (lambda: f"{rng.choice(['Via', 'Viale', 'Corso'])} {rng.choice(['Roma', 'Nazionale', 'dei Mille', 'Garibaldi'])} {rng.randrange(1, 200)}", lambda: f"{rng.randrange(10000, 98999):05d} {rng.choice(['Roma', 'Milano', 'Torino', 'Napoli'])}", "Roma"),
+    (lambda: f"{rng.choice(['Calle', 'Avenida', 'Paseo'])} {rng.choice(['Mayor', 'de Alcalá', 'del Prado', 'Gran Vía'])} {rng.randrange(1, 200)}", lambda: f"{rng.randrange(10000, 52999):05d} {rng.choice(['Madrid', 'Sevilla', 'Valencia', 'Bilbao'])}", "Madrid"),
+]
+for street, place, city_only in INTERNATIONAL:
+    for i in range(8):
+        line = street()
+        cases.append({"text": f"ship to {line}, {place()} by Friday", "labels": ["ADDRESS"]})
+        cases.append({"text": f"ship to {line}, {city_only} by Friday", "labels": []})
+        cases.append({"column": rng.choice(["address", "street_address"]), "text": line, "labels": ["ADDRESS"]})
+
 # Card security codes and expiry dates next to their keywords, and numbers that hold those
 # keywords' words without being one (a social security number).
 for i in range(12):

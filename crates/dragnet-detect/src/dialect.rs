@@ -101,20 +101,8 @@ impl Visitor for DialectCheck {
                     g.span.start.offset + 1
                 ))
             }
-            Ast::ClassPerl(c) => {
-                self.rewrites
-                    .push((c.span.start.offset..c.span.end.offset, perl_ascii(&c.kind, c.negated, false)));
-                Ok(())
-            }
-            Ast::Assertion(a) => {
-                let replacement = match a.kind {
-                    ast::AssertionKind::WordBoundary => Some(r"(?-u:\b)"),
-                    ast::AssertionKind::NotWordBoundary => Some(r"(?-u:\B)"),
-                    _ => None,
-                };
-                if let Some(r) = replacement {
-                    self.rewrites.push((a.span.start.offset..a.span.end.offset, r));
-                }
+            Ast::ClassPerl(_) | Ast::Assertion(_) => {
+                self.rewrites.extend(ascii_rewrite(ast));
                 Ok(())
             }
             Ast::Repetition(r) => {
@@ -136,13 +124,81 @@ impl Visitor for DialectCheck {
     }
 
     fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), String> {
-        if let ClassSetItem::Perl(c) = item {
-            self.rewrites.push((
-                c.span.start.offset..c.span.end.offset,
-                perl_ascii(&c.kind, c.negated, true),
-            ));
-        }
+        self.rewrites.extend(ascii_class_item_rewrite(item));
         Ok(())
+    }
+}
+
+/// The PCRE (ASCII) spelling of a Perl class or word-boundary assertion outside brackets.
+fn ascii_rewrite(ast: &Ast) -> Option<(std::ops::Range<usize>, &'static str)> {
+    match ast {
+        Ast::ClassPerl(c) => Some((
+            c.span.start.offset..c.span.end.offset,
+            perl_ascii(&c.kind, c.negated, false),
+        )),
+        Ast::Assertion(a) => match a.kind {
+            ast::AssertionKind::WordBoundary => {
+                Some((a.span.start.offset..a.span.end.offset, r"(?-u:\b)"))
+            }
+            ast::AssertionKind::NotWordBoundary => {
+                Some((a.span.start.offset..a.span.end.offset, r"(?-u:\B)"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The PCRE (ASCII) spelling of a Perl class inside brackets.
+fn ascii_class_item_rewrite(item: &ClassSetItem) -> Option<(std::ops::Range<usize>, &'static str)> {
+    match item {
+        ClassSetItem::Perl(c) => Some((
+            c.span.start.offset..c.span.end.offset,
+            perl_ascii(&c.kind, c.negated, true),
+        )),
+        _ => None,
+    }
+}
+
+/// Collects the ASCII rewrites of a pattern, with no other check.
+#[derive(Default)]
+struct AsciiRewrites(Vec<(std::ops::Range<usize>, &'static str)>);
+
+impl Visitor for AsciiRewrites {
+    type Output = Vec<(std::ops::Range<usize>, &'static str)>;
+    type Err = std::convert::Infallible;
+
+    fn finish(self) -> Result<Self::Output, Self::Err> {
+        Ok(self.0)
+    }
+
+    fn visit_pre(&mut self, ast: &Ast) -> Result<(), Self::Err> {
+        self.0.extend(ascii_rewrite(ast));
+        Ok(())
+    }
+
+    fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), Self::Err> {
+        self.0.extend(ascii_class_item_rewrite(item));
+        Ok(())
+    }
+}
+
+/// A built-in pattern written in ASCII (no `\p{..}` class, no non-ASCII literal) with its
+/// `\d`, `\w`, `\s` and `\b` made ASCII, as in Macie's dialect. Its meaning on the values the
+/// validators accept is unchanged (they read ASCII digits and letters), and the automata get
+/// far smaller: Unicode `\d` alone is dozens of byte ranges, and each of the catalog's
+/// hundreds of patterns repeats it. Patterns that use Unicode classes keep Unicode semantics
+/// (a name's `\b` must see `É` as a letter), as does one that does not parse.
+pub fn ascii_builtin_pattern(pattern: &str) -> String {
+    if !pattern.is_ascii() || pattern.contains(r"\p") || pattern.contains(r"\P") {
+        return pattern.to_string();
+    }
+    match ast::parse::Parser::new().parse(pattern) {
+        Ok(parsed) => match ast::visit(&parsed, AsciiRewrites::default()) {
+            Ok(rewrites) => apply_rewrites(pattern, rewrites),
+            Err(never) => match never {},
+        },
+        Err(_) => pattern.to_string(),
     }
 }
 
@@ -190,6 +246,16 @@ mod tests {
         assert!(reason(&"a".repeat(513)).contains("longer than 512"));
         assert!(reason("[a-").contains("at character"));
         assert!(reason("").contains("empty"));
+    }
+
+    #[test]
+    fn builtin_ascii_patterns_get_ascii_classes_and_unicode_ones_do_not() {
+        assert_eq!(
+            ascii_builtin_pattern(r"\b[A-Z]{2}\d{2}[\d ]\b"),
+            r"(?-u:\b)[A-Z]{2}[0-9]{2}[0-9 ](?-u:\b)"
+        );
+        assert_eq!(ascii_builtin_pattern(r"\b\p{Lu}\d"), r"\b\p{Lu}\d");
+        assert_eq!(ascii_builtin_pattern(r"numéro \d"), r"numéro \d");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use regex_automata::{meta, Input, PatternSet};
 
 use crate::allow::AllowMatcher;
 use crate::catalog::{ManagedIdentifier, PatternKind, MANAGED_KEYWORD_DISTANCE};
-use crate::dialect::{compile_macie_regex, DialectError};
+use crate::dialect::{ascii_builtin_pattern, compile_macie_regex, DialectError};
 use crate::keywords::{char_count, fold, name_holds_keyword, name_tokens};
 use crate::validators::Validator;
 
@@ -290,12 +290,14 @@ impl Engine {
                 .patterns
                 .iter()
                 .map(|p| CompiledPattern {
-                    regex: RegexBuilder::new(p.regex).build().unwrap_or_else(|e| {
-                        panic!(
-                            "managed identifier {} has an invalid built-in regex: {e}",
-                            m.id
-                        )
-                    }),
+                    regex: RegexBuilder::new(&ascii_builtin_pattern(p.regex))
+                        .build()
+                        .unwrap_or_else(|e| {
+                            panic!(
+                                "managed identifier {} has an invalid built-in regex: {e}",
+                                m.id
+                            )
+                        }),
                     kind: p.kind,
                     requires: p.requires,
                 })
