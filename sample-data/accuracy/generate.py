@@ -156,6 +156,16 @@ def ccc():
     return f"{entity[:4]} {entity[4:]} {dc} {account}", f"{entity[:4]} {entity[4:]} {bad} {account}"
 
 
+def aba():
+    # ABA routing number: Federal Reserve prefix, 3-7-1 checksum over the nine digits.
+    while True:
+        body = f"{rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 21, 22, 31, 61, 71]):02d}" + digits(6)
+        for last in range(10):
+            v = body + str(last)
+            if sum(int(c) * w for c, w in zip(v, [3, 7, 1] * 3)) % 10 == 0:
+                return v, bump_last_digit(v)
+
+
 ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23]
 
 
@@ -389,6 +399,7 @@ SPECS = [
     ("FRANCE_BANK_ACCOUNT_NUMBER", ["RIB", "numéro de compte"], ["rib", "numero_de_compte"], rib),
     ("SPAIN_BANK_ACCOUNT_NUMBER", ["código cuenta", "número cuenta cliente"], ["codigo_cuenta"], ccc),
     ("ITALY_BANK_ACCOUNT_NUMBER", ["numero di conto", "conto bancario"], ["numero_di_conto"], it_bban),
+    ("USA_BANK_ROUTING_NUMBER", ["routing number", "ABA"], ["routing_number", "aba"], aba),
 ]
 IBAN_COUNTRIES = [
     ("ALBANIA", "AL", 24), ("ANDORRA", "AD", 20), ("BOSNIA_AND_HERZEGOVINA", "BA", 16), ("BRAZIL", "BR", 25),

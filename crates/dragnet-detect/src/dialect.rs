@@ -65,7 +65,7 @@ fn first_line(s: &str) -> String {
 
 #[derive(Default)]
 struct DialectCheck {
-    rewrites: Vec<(std::ops::Range<usize>, &'static str)>,
+    rewrites: Vec<Rewrite>,
 }
 
 fn perl_ascii(kind: &ClassPerlKind, negated: bool, in_bracket: bool) -> &'static str {
@@ -86,7 +86,7 @@ fn perl_ascii(kind: &ClassPerlKind, negated: bool, in_bracket: bool) -> &'static
 }
 
 impl Visitor for DialectCheck {
-    type Output = Vec<(std::ops::Range<usize>, &'static str)>;
+    type Output = Vec<Rewrite>;
     type Err = String;
 
     fn finish(self) -> Result<Self::Output, String> {
@@ -130,7 +130,7 @@ impl Visitor for DialectCheck {
 }
 
 /// The PCRE (ASCII) spelling of a Perl class or word-boundary assertion outside brackets.
-fn ascii_rewrite(ast: &Ast) -> Option<(std::ops::Range<usize>, &'static str)> {
+fn ascii_rewrite(ast: &Ast) -> Option<Rewrite> {
     match ast {
         Ast::ClassPerl(c) => Some((
             c.span.start.offset..c.span.end.offset,
@@ -150,7 +150,7 @@ fn ascii_rewrite(ast: &Ast) -> Option<(std::ops::Range<usize>, &'static str)> {
 }
 
 /// The PCRE (ASCII) spelling of a Perl class inside brackets.
-fn ascii_class_item_rewrite(item: &ClassSetItem) -> Option<(std::ops::Range<usize>, &'static str)> {
+fn ascii_class_item_rewrite(item: &ClassSetItem) -> Option<Rewrite> {
     match item {
         ClassSetItem::Perl(c) => Some((
             c.span.start.offset..c.span.end.offset,
@@ -160,26 +160,53 @@ fn ascii_class_item_rewrite(item: &ClassSetItem) -> Option<(std::ops::Range<usiz
     }
 }
 
-/// Collects the ASCII rewrites of a pattern, with no other check.
-#[derive(Default)]
-struct AsciiRewrites(Vec<(std::ops::Range<usize>, &'static str)>);
+/// A replacement for one span of a pattern.
+type Rewrite = (std::ops::Range<usize>, &'static str);
 
-impl Visitor for AsciiRewrites {
-    type Output = Vec<(std::ops::Range<usize>, &'static str)>;
+/// Collects the rewrites two functions ask for, over every node and class item of a pattern.
+struct Rewrites<'f> {
+    node: &'f dyn Fn(&Ast) -> Option<Rewrite>,
+    item: &'f dyn Fn(&ClassSetItem) -> Option<Rewrite>,
+    found: Vec<Rewrite>,
+}
+
+impl Visitor for Rewrites<'_> {
+    type Output = Vec<Rewrite>;
     type Err = std::convert::Infallible;
 
     fn finish(self) -> Result<Self::Output, Self::Err> {
-        Ok(self.0)
+        Ok(self.found)
     }
 
     fn visit_pre(&mut self, ast: &Ast) -> Result<(), Self::Err> {
-        self.0.extend(ascii_rewrite(ast));
+        self.found.extend((self.node)(ast));
         Ok(())
     }
 
     fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), Self::Err> {
-        self.0.extend(ascii_class_item_rewrite(item));
+        self.found.extend((self.item)(item));
         Ok(())
+    }
+}
+
+/// `pattern` with the rewrites `node` and `item` ask for applied, or unchanged when it does
+/// not parse (the compiler then reports it).
+fn rewrite(
+    pattern: &str,
+    node: &dyn Fn(&Ast) -> Option<Rewrite>,
+    item: &dyn Fn(&ClassSetItem) -> Option<Rewrite>,
+) -> String {
+    let Ok(parsed) = ast::parse::Parser::new().parse(pattern) else {
+        return pattern.to_string();
+    };
+    let visitor = Rewrites {
+        node,
+        item,
+        found: Vec::new(),
+    };
+    match ast::visit(&parsed, visitor) {
+        Ok(found) => apply_rewrites(pattern, found),
+        Err(never) => match never {},
     }
 }
 
@@ -193,19 +220,10 @@ pub fn ascii_builtin_pattern(pattern: &str) -> String {
     if !pattern.is_ascii() || pattern.contains(r"\p") || pattern.contains(r"\P") {
         return pattern.to_string();
     }
-    match ast::parse::Parser::new().parse(pattern) {
-        Ok(parsed) => match ast::visit(&parsed, AsciiRewrites::default()) {
-            Ok(rewrites) => apply_rewrites(pattern, rewrites),
-            Err(never) => match never {},
-        },
-        Err(_) => pattern.to_string(),
-    }
+    rewrite(pattern, &ascii_rewrite, &ascii_class_item_rewrite)
 }
 
-fn apply_rewrites(
-    pattern: &str,
-    mut rewrites: Vec<(std::ops::Range<usize>, &'static str)>,
-) -> String {
+fn apply_rewrites(pattern: &str, mut rewrites: Vec<Rewrite>) -> String {
     rewrites.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(pattern.len() + rewrites.len() * 8);
     let mut at = 0;
@@ -216,6 +234,30 @@ fn apply_rewrites(
     }
     out.push_str(&pattern[at..]);
     out
+}
+
+/// A pattern for the shared first pass that finds at least everything `pattern` finds: a
+/// built-in pattern that kept Unicode semantics (see [`ascii_builtin_pattern`]) loses its
+/// word-boundary assertions, which the lazy DFA cannot evaluate on non-ASCII text. With them,
+/// one accented letter in a unit sent the whole multi-pattern pass to the PikeVM, whose
+/// per-thread cache grows with the square of the pattern count (18 MB per thread for the
+/// catalog). The identifier's own regex, which keeps them, still decides every match.
+pub fn first_pass_pattern(pattern: &str) -> String {
+    if pattern.contains(r"(?-u:\b)") || pattern.contains(r"(?-u:\B)") {
+        return pattern.to_string();
+    }
+    let word_boundary = |ast: &Ast| match ast {
+        Ast::Assertion(a)
+            if matches!(
+                a.kind,
+                ast::AssertionKind::WordBoundary | ast::AssertionKind::NotWordBoundary
+            ) =>
+        {
+            Some((a.span.start.offset..a.span.end.offset, ""))
+        }
+        _ => None,
+    };
+    rewrite(pattern, &word_boundary, &|_| None)
 }
 
 #[cfg(test)]
@@ -256,6 +298,13 @@ mod tests {
         );
         assert_eq!(ascii_builtin_pattern(r"\b\p{Lu}\d"), r"\b\p{Lu}\d");
         assert_eq!(ascii_builtin_pattern(r"numéro \d"), r"numéro \d");
+    }
+
+    #[test]
+    fn first_pass_patterns_drop_only_unicode_word_boundaries() {
+        assert_eq!(first_pass_pattern(r"\b\p{Lu}\p{Ll}+\b"), r"\p{Lu}\p{Ll}+");
+        let ascii = ascii_builtin_pattern(r"\b\d{3}\b");
+        assert_eq!(first_pass_pattern(&ascii), ascii);
     }
 
     #[test]

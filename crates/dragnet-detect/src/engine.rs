@@ -20,7 +20,9 @@ use regex_automata::{meta, Input, PatternSet};
 
 use crate::allow::AllowMatcher;
 use crate::catalog::{ManagedIdentifier, PatternKind, MANAGED_KEYWORD_DISTANCE};
-use crate::dialect::{ascii_builtin_pattern, compile_macie_regex, DialectError};
+use crate::dialect::{
+    ascii_builtin_pattern, compile_macie_regex, first_pass_pattern, DialectError,
+};
 use crate::keywords::{char_count, fold, name_holds_keyword, name_tokens};
 use crate::validators::Validator;
 
@@ -235,7 +237,7 @@ fn build_plan(
                     }
                 }
                 (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true) => {
-                    patterns.push(p.regex.as_str().to_string());
+                    patterns.push(first_pass_pattern(p.regex.as_str()));
                     plan.set_owner.push((i, j));
                 }
                 (PatternKind::NeedsKeyword, false) => gated = true,

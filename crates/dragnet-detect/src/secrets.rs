@@ -96,12 +96,43 @@ pub fn gcp_api_key(text: &[u8], m: Range<usize>) -> bool {
     !GCP_EXAMPLE_KEYS.iter().any(|k| k.as_bytes() == key)
 }
 
+/// A vendor token whose body (after its literal prefix) is not one character repeated and
+/// mixes letters and digits, as generated keys do, and that does not run on into more token
+/// characters (a longer string is something else); placeholders such as `SK000…` or
+/// `GOCSPX-AAAA…` are not reported.
+pub fn varied_token(text: &[u8], m: Range<usize>) -> bool {
+    let runs_on = text
+        .get(m.end)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let token = &text[m];
+    if runs_on {
+        return false;
+    }
+    let body: Vec<u8> = token
+        .iter()
+        .skip_while(|b| b.is_ascii_uppercase())
+        .copied()
+        .filter(u8::is_ascii_alphanumeric)
+        .collect();
+    body.iter().any(u8::is_ascii_digit)
+        && body.iter().any(u8::is_ascii_alphabetic)
+        && !body.iter().all(|&b| b == body[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn whole(f: fn(&[u8], Range<usize>) -> bool, s: &str) -> bool {
         f(s.as_bytes(), 0..s.len())
+    }
+
+    #[test]
+    fn vendor_tokens_must_look_generated() {
+        assert!(whole(varied_token, "SKa4c123b1612dd272d1371c17149d4395"));
+        assert!(!whole(varied_token, "SK00000000000000000000000000000000"));
+        assert!(whole(varied_token, "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"));
+        assert!(!whole(varied_token, "GOCSPX-AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     }
 
     #[test]

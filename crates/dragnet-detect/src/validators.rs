@@ -353,6 +353,49 @@ pub fn drivers_license(text: &[u8], m: Range<usize>) -> bool {
     d.len() >= 5 && !d.iter().all(|&x| x == d[0])
 }
 
+/// An ABA routing transit number: nine digits, a Federal Reserve routing symbol prefix (00–12,
+/// 21–32 thrift, 61–72 electronic, 80 traveller's cheques) and the 3-7-1 checksum.
+pub fn aba_routing_number(text: &[u8], m: Range<usize>) -> bool {
+    let d = digits(&text[m.clone()]);
+    if d.len() != 9 || !bounded_by_non_digit(text, m) || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let prefix = d[0] * 10 + d[1];
+    let known = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
+    let sum: u32 = d
+        .iter()
+        .zip([3, 7, 1, 3, 7, 1, 3, 7, 1])
+        .map(|(&x, w)| u32::from(x) * w)
+        .sum();
+    known && sum.is_multiple_of(10)
+}
+
+/// A MAC address: six hexadecimal pairs with one separator throughout, not part of a longer
+/// chain of pairs, and not the all-zero or broadcast address.
+pub fn mac_address(text: &[u8], m: Range<usize>) -> bool {
+    let v = &text[m.clone()];
+    if v.len() != 17 {
+        return false;
+    }
+    let separator = v[2];
+    let consistent = v.iter().skip(2).step_by(3).all(|&b| b == separator);
+    let chained = |sep: Option<&u8>, next: Option<&u8>| {
+        sep == Some(&separator) && next.is_some_and(u8::is_ascii_hexdigit)
+    };
+    let before = m.start.checked_sub(1).and_then(|i| text.get(i));
+    let before2 = m.start.checked_sub(2).and_then(|i| text.get(i));
+    let hex: Vec<u8> = v
+        .iter()
+        .filter(|b| b.is_ascii_hexdigit())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    consistent
+        && !chained(before, before2)
+        && !chained(text.get(m.end), text.get(m.end + 1))
+        && !hex.iter().all(|&b| b == b'0')
+        && !hex.iter().all(|&b| b == b'f')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,6 +409,20 @@ mod tests {
         assert!(luhn(&digits(b"79927398713")));
         assert!(!luhn(&digits(b"79927398710")));
         assert!(!luhn(&[]));
+    }
+
+    #[test]
+    fn routing_numbers_and_mac_addresses() {
+        assert!(whole(aba_routing_number, "011000015"));
+        assert!(!whole(aba_routing_number, "011000016"), "checksum");
+        assert!(!whole(aba_routing_number, "991000015"), "no such prefix");
+        assert!(whole(mac_address, "00:1A:2B:3C:4D:5E"));
+        assert!(!whole(mac_address, "00:1A-2B:3C:4D:5E"), "mixed separators");
+        assert!(!whole(mac_address, "ff:ff:ff:ff:ff:ff"));
+        assert!(
+            !mac_address(b"12:34:56:78:90:ab:cd", 0..17),
+            "a longer chain"
+        );
     }
 
     #[test]
