@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use dragnet_model::identifiers::SeverityThreshold;
@@ -66,9 +66,25 @@ impl IdentifierInfo {
 
 #[derive(Debug)]
 struct CompiledPattern {
-    regex: Regex,
+    /// The pattern as the engine runs it (a built-in one after [`ascii_builtin_pattern`]).
+    source: String,
+    /// Compiled on first use: most identifiers never match in a given data set, and compiling
+    /// every one of the catalog's regexes up front was half of an engine's start (a unit test
+    /// compiles them all, so a bad built-in pattern cannot wait for a user's data).
+    regex: OnceLock<Regex>,
     kind: PatternKind,
     requires: Option<u8>,
+}
+
+impl CompiledPattern {
+    /// The pattern's own regex, compiled the first time it is needed.
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            RegexBuilder::new(&self.source)
+                .build()
+                .unwrap_or_else(|e| panic!("invalid built-in regex {:?}: {e}", self.source))
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -237,7 +253,7 @@ fn build_plan(
                     }
                 }
                 (PatternKind::Always, _) | (PatternKind::NeedsKeyword, true) => {
-                    patterns.push(first_pass_pattern(p.regex.as_str()));
+                    patterns.push(first_pass_pattern(&p.source));
                     plan.set_owner.push((i, j));
                 }
                 (PatternKind::NeedsKeyword, false) => gated = true,
@@ -292,14 +308,8 @@ impl Engine {
                 .patterns
                 .iter()
                 .map(|p| CompiledPattern {
-                    regex: RegexBuilder::new(&ascii_builtin_pattern(p.regex))
-                        .build()
-                        .unwrap_or_else(|e| {
-                            panic!(
-                                "managed identifier {} has an invalid built-in regex: {e}",
-                                m.id
-                            )
-                        }),
+                    source: ascii_builtin_pattern(p.regex),
+                    regex: OnceLock::new(),
                     kind: p.kind,
                     requires: p.requires,
                 })
@@ -342,7 +352,8 @@ impl Engine {
                     },
                 },
                 patterns: vec![CompiledPattern {
-                    regex,
+                    source: regex.as_str().to_string(),
+                    regex: OnceLock::from(regex),
                     kind,
                     requires: None,
                 }],
@@ -581,7 +592,7 @@ impl Engine {
             let range = trimmed(text);
             let ident = &inner.identifiers[ii];
             if range.end > skip_before
-                && ident.patterns[pi].regex.is_match(&text[range.clone()])
+                && ident.patterns[pi].regex().is_match(&text[range.clone()])
                 && self.accept(ident, text, range.clone())
             {
                 push_unique(
@@ -645,7 +656,7 @@ impl Engine {
         first_new: usize,
     ) {
         let ident = &self.inner.identifiers[ii];
-        let regex = &ident.patterns[pi].regex;
+        let regex = ident.patterns[pi].regex();
         let mut at = 0;
         while let Some(m) = regex.find_at(text, at) {
             let valid = m.end() > skip_before

@@ -411,3 +411,16 @@ fn a_spaced_iban_is_not_also_a_card_number() {
     );
     assert_eq!(found, vec!["BRAZIL_BANK_ACCOUNT_NUMBER".to_string()]);
 }
+
+#[test]
+fn every_builtin_regex_compiles() {
+    // The engine compiles built-in regexes on first use; none may fail there.
+    for m in MANAGED {
+        for p in m.patterns {
+            let source = crate::dialect::ascii_builtin_pattern(p.regex);
+            if let Err(e) = regex::bytes::RegexBuilder::new(&source).build() {
+                panic!("{}: {e}", m.id);
+            }
+        }
+    }
+}
