@@ -12,6 +12,7 @@ to bench/results/<date>.md.
 """
 
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -170,6 +171,21 @@ def main():
             dst.write(src.read(10_000_000).rsplit(b"\n", 1)[0] + b"\n")
         rows.append(("1 object of 10 MB", scan(work, job_spec(work / "mid.json", "mid/"), ids, cores)))
 
+        # One text object (observations.csv as `key=value` log lines), on one thread and on
+        # every core: its lines are split across threads as a CSV file's cells are.
+        logs = work / "buckets" / BUCKET / "logs"
+        logs.mkdir()
+        with open(data / "observations.csv", newline="") as src, open(logs / "app.log", "w") as dst:
+            reader = csv.reader(src)
+            header = [h.lower() for h in next(reader)]
+            for record in reader:
+                dst.write(" ".join(f"{k}={v}" for k, v in zip(header, record)) + "\n")
+        log_spec = job_spec(work / "logs.json", "logs/")
+        log_one = median_of(3, lambda: scan(work, log_spec, ids, 1))
+        log_all = median_of(3, lambda: scan(work, log_spec, ids, cores))
+        rows.append(("1 text object of log lines, 1 thread (median of 3)", log_one))
+        rows.append((f"1 text object of log lines, {cores} threads (median of 3)", log_all))
+
         # Bounded memory: one single-line object of huge-gb GB, streamed through stdin.
         huge_bytes = int(args.huge_gb * 1e9)
         chunk = (b"a" * 1023 + b" ") * 1024
@@ -230,6 +246,7 @@ def main():
     lines += [
         "",
         f"- Threads: {one['mbps']:.1f} MB/s with 1, {main_run['mbps']:.1f} MB/s with {cores}.",
+        f"- One text object's lines: {log_one['mbps']:.1f} MB/s with 1 thread, {log_all['mbps']:.1f} MB/s with {cores}.",
         "- Custom identifiers (one object): " + ", ".join(f"+{n}: {(1 - cost[n]['mbps'] / base) * 100:.0f}% slower" for n in (10, 100, 500)) + f" than ALL + 3 ({base:.1f} MB/s).",
         f"- Peak RSS for the {args.huge_gb:g} GB single-line object: {huge['rss']:.0f} MB.",
         f"- Masking JSON Lines: {mask_row['mbps']:.1f} MB/s with {mask_row['rss']:.0f} MB peak RSS ({args.mask_gb:g} GB).",

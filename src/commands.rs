@@ -400,9 +400,9 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode, Exit> {
         };
         (Box::new(file), meta)
     };
-    // One object: its CSV cells get every core.
+    // One object: its CSV cells or text lines get every core.
     let limits = dragnet_job::ScanLimits {
-        cell_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        unit_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         ..dragnet_job::ScanLimits::default()
     };
     let outcome = dragnet_job::scan_reader_with(&engine, &key, body, format, limits);

@@ -4,10 +4,10 @@
 #![warn(missing_docs)]
 
 pub mod batch;
-mod cells;
 pub mod engine;
 pub mod inventory;
 pub mod merge;
+mod parallel;
 pub mod plan;
 pub mod report;
 pub mod run;

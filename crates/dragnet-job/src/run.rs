@@ -340,7 +340,7 @@ pub fn run_job_observed(
         findings: &findings,
         stats: &stats,
         observer,
-        cell_threads: cell_threads(job.threads.max(1), to_read.len()),
+        unit_threads: unit_threads(job.threads.max(1), to_read.len()),
     };
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -419,14 +419,14 @@ struct RunContext<'a> {
     findings: &'a Mutex<Vec<Finding>>,
     stats: &'a Mutex<RunStatistics>,
     observer: &'a dyn RunObserver,
-    /// Threads for one object's cells ([`ScanLimits::cell_threads`]).
-    cell_threads: usize,
+    /// Threads for one object's cells or lines ([`ScanLimits::unit_threads`]).
+    unit_threads: usize,
 }
 
-/// Threads each object's cells get: with fewer objects to scan than threads, the spare
+/// Threads each object's cells or lines get: with fewer objects to scan than threads, the spare
 /// threads help scan within the objects (a job over one large CSV uses every core); otherwise
 /// one, since the workers already keep every core busy.
-fn cell_threads(threads: usize, to_scan: usize) -> usize {
+fn unit_threads(threads: usize, to_scan: usize) -> usize {
     if to_scan == 0 || to_scan >= threads {
         1
     } else {
@@ -471,11 +471,11 @@ fn workers_take_the_largest_objects_first() {
 #[cfg(test)]
 #[test]
 fn spare_threads_go_into_the_objects() {
-    assert_eq!(cell_threads(2, 1), 2);
-    assert_eq!(cell_threads(8, 3), 2);
-    assert_eq!(cell_threads(2, 2), 1);
-    assert_eq!(cell_threads(2, 500), 1);
-    assert_eq!(cell_threads(4, 0), 1);
+    assert_eq!(unit_threads(2, 1), 2);
+    assert_eq!(unit_threads(8, 3), 2);
+    assert_eq!(unit_threads(2, 2), 1);
+    assert_eq!(unit_threads(2, 500), 1);
+    assert_eq!(unit_threads(4, 0), 1);
 }
 
 fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError> {
@@ -487,7 +487,7 @@ fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError>
         findings,
         stats,
         observer,
-        cell_threads,
+        unit_threads,
     } = *ctx;
     let bucket = &object.bucket.info.name;
     let key = &object.meta.key;
@@ -496,7 +496,7 @@ fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError>
         Action::Scan => match store.get(bucket, key) {
             Ok(body) => {
                 let limits = ScanLimits {
-                    cell_threads,
+                    unit_threads,
                     ..ScanLimits::default()
                 };
                 scan_reader_with(engine, key, body, None, limits)

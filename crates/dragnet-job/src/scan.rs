@@ -14,7 +14,7 @@ use dragnet_formats::{
 use dragnet_model::ids::hex;
 use md5::{Digest, Md5};
 
-use crate::cells::Column;
+use crate::parallel::Column;
 
 /// What classifying one object produced.
 #[derive(Debug)]
@@ -60,10 +60,10 @@ pub struct ScanLimits {
     pub member_bytes: u64,
     /// Time spent on one object.
     pub time: Duration,
-    /// Threads that run the engine over a CSV or TSV file's cells (1: the reading thread
-    /// itself). More pay off for a large file while cores would otherwise idle; the result is
-    /// the same either way.
-    pub cell_threads: usize,
+    /// Threads that run the engine over a CSV or TSV file's cells or a text file's lines (1:
+    /// the reading thread itself). More pay off for a large object while cores would otherwise
+    /// idle; the result is the same either way.
+    pub unit_threads: usize,
 }
 
 impl Default for ScanLimits {
@@ -74,7 +74,7 @@ impl Default for ScanLimits {
             archive_bytes: 10_000_000_000,
             member_bytes: 3_000_000_000,
             time: Duration::from_secs(10 * 3600),
-            cell_threads: 1,
+            unit_threads: 1,
         }
     }
 }
@@ -508,12 +508,12 @@ impl Scan<'_> {
             Format::Csv | Format::Tsv => {
                 let delimiter = if format == Format::Csv { b',' } else { b'\t' };
                 // Reveals keep values, which only the one-thread scan collects.
-                let read = if self.limits.cell_threads > 1 && self.samples.is_none() {
-                    crate::cells::scan_cells_in_parallel(
+                let read = if self.limits.unit_threads > 1 && self.samples.is_none() {
+                    crate::parallel::scan_cells_in_parallel(
                         self.engine,
                         &mut self.detections,
                         member.clone(),
-                        self.limits.cell_threads,
+                        self.limits.unit_threads,
                         &mut input,
                         delimiter,
                     )
@@ -536,13 +536,22 @@ impl Scan<'_> {
                 }
             }
             Format::Text => {
-                let mut visitor = LineScan {
-                    scan: self,
-                    member: member.clone(),
+                let read = if self.limits.unit_threads > 1 && self.samples.is_none() {
+                    crate::parallel::scan_lines_in_parallel(
+                        self.engine,
+                        &mut self.detections,
+                        member.clone(),
+                        self.limits.unit_threads,
+                        &mut input,
+                    )
+                } else {
+                    let mut visitor = LineScan {
+                        scan: self,
+                        member: member.clone(),
+                    };
+                    read_lines(&mut input, &mut visitor)
                 };
-                read_lines(&mut input, &mut visitor)
-                    .map(|_| ())
-                    .map_err(|e| Stop::Partial(io_reason(&e)))
+                read.map(|_| ()).map_err(|e| Stop::Partial(io_reason(&e)))
             }
             Format::Json | Format::JsonLines => {
                 let mut visitor = RecordScan {

@@ -1408,8 +1408,6 @@ fn reveal_keeps_up_to_the_limit_of_distinct_values_per_identifier() {
 
 #[test]
 fn cells_scanned_on_several_threads_give_the_one_thread_result() {
-    use crate::scan::{scan_reader_with, ScanLimits};
-    let engine = engine();
     // About 3 MB: a dozen batches, with detections spread over every batch and past the
     // location cap, plus a long cell that is scanned in windows.
     let mut csv = String::from("name,ssn,patient,email,notes\n");
@@ -1425,12 +1423,41 @@ fn cells_scanned_on_several_threads_give_the_one_thread_result() {
             i % 10_000
         ));
     }
+    same_result_on_one_and_more_threads("big.csv", &csv);
+}
+
+#[test]
+fn lines_scanned_on_several_threads_give_the_one_thread_result() {
+    // About 3 MB of log lines: detections in every batch and past the location cap, accented
+    // text before matches (columns count characters), and long lines scanned in windows.
+    let mut log = String::new();
+    for i in 0..40_000u32 {
+        if i % 9_999 == 0 {
+            log.push_str(&"é".repeat(150_000));
+            log.push_str(" ssn 536-22-1234\n");
+        } else {
+            log.push_str(&format!(
+                "{i} café user=p{i}@example.org ssn: 536-22-{:04} from 10.0.{}.{}\n",
+                1000 + i % 9000,
+                i % 250,
+                i % 200 + 1
+            ));
+        }
+    }
+    same_result_on_one_and_more_threads("app.log", &log);
+}
+
+/// Scans `body` as object `key` with one, two and three threads for its units and checks that
+/// status, checksum, size and judged detections (counts and kept locations) are the same.
+fn same_result_on_one_and_more_threads(key: &str, body: &str) {
+    use crate::scan::{scan_reader_with, ScanLimits};
+    let engine = engine();
     let run = |threads: usize| {
         let limits = ScanLimits {
-            cell_threads: threads,
+            unit_threads: threads,
             ..ScanLimits::default()
         };
-        let o = scan_reader_with(&engine, "big.csv", csv.as_bytes(), None, limits);
+        let o = scan_reader_with(&engine, key, body.as_bytes(), None, limits);
         let judged = o
             .detections
             .as_ref()
@@ -1451,6 +1478,6 @@ fn cells_scanned_on_several_threads_give_the_one_thread_result() {
         &one.3[..200]
     );
     for threads in [2, 3] {
-        assert_eq!(run(threads), one, "{threads} threads");
+        assert_eq!(run(threads), one, "{key}: {threads} threads");
     }
 }
