@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use dragnet_detect::accuracy::{evaluate, misjudged, Case, Score};
+use dragnet_detect::accuracy::{evaluate, Case, Evaluation, Score};
 use dragnet_detect::catalog::managed;
 use dragnet_detect::{AllowMatcher, Engine, ManagedIdentifier, MANAGED};
 
@@ -64,7 +64,11 @@ pub fn run(args: &AccuracyArgs) -> Result<ExitCode, Exit> {
     let (cases, lines) = read_corpus(args)?;
     let all: Vec<&ManagedIdentifier> = MANAGED.iter().collect();
     let engine = Engine::new(&all, &[], AllowMatcher::default()).map_err(anyhow::Error::from)?;
-    let (scores, total) = evaluate(&engine, &cases);
+    let Evaluation {
+        scores,
+        total,
+        misjudged,
+    } = evaluate(&engine, &cases);
     let mut out = std::io::stdout().lock();
     let row = |id: &str, s: &Score| {
         let labelled = s.true_positives + s.false_negatives;
@@ -105,7 +109,7 @@ pub fn run(args: &AccuracyArgs) -> Result<ExitCode, Exit> {
             .map_err(anyhow::Error::from)?;
     }
     if args.errors {
-        for wrong in misjudged(&engine, &cases) {
+        for wrong in misjudged {
             writeln!(
                 out,
                 "line {}: missed [{}] unexpected [{}]",

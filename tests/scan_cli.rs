@@ -549,6 +549,24 @@ fn accuracy_on_the_project_corpus_meets_the_targets() {
         ],
     );
     expect_failure(&o, 1, "under target: USA_SOCIAL_SECURITY_NUMBER");
+    // --errors names the corpus line and the identifiers, never the case's text.
+    let o = dragnet(
+        work.path(),
+        &[
+            "identifiers",
+            "accuracy",
+            "--corpus",
+            bad.to_str().unwrap(),
+            "--errors",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("line 1: missed [USA_SOCIAL_SECURITY_NUMBER] unexpected []"),
+        "{text}"
+    );
+    assert!(!text.contains("000-12-3456"), "{text}");
     std::fs::write(&bad, "{\"text\": \"x\", \"labels\": [\"NOPE\"]}\n").unwrap();
     let o = dragnet(
         work.path(),

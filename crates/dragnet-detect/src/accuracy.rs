@@ -79,32 +79,15 @@ fn found_ids<'e>(engine: &'e Engine, case: &Case, hits: &mut Vec<crate::Hit>) ->
     found
 }
 
-/// Scores per identifier id (every id labelled or detected at least once), and the total
-/// over all of them (micro-averaged).
-pub fn evaluate(engine: &Engine, cases: &[Case]) -> (BTreeMap<String, Score>, Score) {
-    let mut scores: BTreeMap<String, Score> = BTreeMap::new();
-    let mut hits = Vec::new();
-    for case in cases {
-        let found = found_ids(engine, case, &mut hits);
-        for id in &found {
-            let score = scores.entry(id.to_string()).or_default();
-            if case.labels.iter().any(|l| l == id) {
-                score.true_positives += 1;
-            } else {
-                score.false_positives += 1;
-            }
-        }
-        for label in &case.labels {
-            if !found.contains(&label.as_str()) {
-                scores.entry(label.clone()).or_default().false_negatives += 1;
-            }
-        }
-    }
-    let mut total = Score::default();
-    for score in scores.values() {
-        total.add(score);
-    }
-    (scores, total)
+/// What scoring a corpus found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Scores per identifier id (every id labelled or detected at least once).
+    pub scores: BTreeMap<String, Score>,
+    /// The total over all identifiers (micro-averaged).
+    pub total: Score,
+    /// The cases judged differently from their labels, in corpus order.
+    pub misjudged: Vec<Misjudged>,
 }
 
 /// A case the engine judged differently from its labels.
@@ -118,32 +101,44 @@ pub struct Misjudged {
     pub unexpected: Vec<String>,
 }
 
-/// The cases whose findings differ from their labels, in corpus order.
-pub fn misjudged(engine: &Engine, cases: &[Case]) -> Vec<Misjudged> {
+/// Scans every case once and scores what the engine found against the labels.
+pub fn evaluate(engine: &Engine, cases: &[Case]) -> Evaluation {
+    let mut eval = Evaluation::default();
     let mut hits = Vec::new();
-    cases
-        .iter()
-        .enumerate()
-        .filter_map(|(index, case)| {
-            let found = found_ids(engine, case, &mut hits);
-            let missed: Vec<String> = case
-                .labels
-                .iter()
-                .filter(|l| !found.contains(&l.as_str()))
-                .cloned()
-                .collect();
-            let unexpected: Vec<String> = found
-                .iter()
-                .filter(|id| !case.labels.iter().any(|l| l == *id))
-                .map(|id| id.to_string())
-                .collect();
-            (!missed.is_empty() || !unexpected.is_empty()).then_some(Misjudged {
+    for (index, case) in cases.iter().enumerate() {
+        let found = found_ids(engine, case, &mut hits);
+        let mut unexpected = Vec::new();
+        for id in &found {
+            let score = eval.scores.entry(id.to_string()).or_default();
+            if case.labels.iter().any(|l| l == id) {
+                score.true_positives += 1;
+            } else {
+                score.false_positives += 1;
+                unexpected.push(id.to_string());
+            }
+        }
+        let mut missed = Vec::new();
+        for label in &case.labels {
+            if !found.contains(&label.as_str()) {
+                eval.scores
+                    .entry(label.clone())
+                    .or_default()
+                    .false_negatives += 1;
+                missed.push(label.clone());
+            }
+        }
+        if !missed.is_empty() || !unexpected.is_empty() {
+            eval.misjudged.push(Misjudged {
                 index,
                 missed,
                 unexpected,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    for score in eval.scores.values() {
+        eval.total.add(score);
+    }
+    eval
 }
 
 #[cfg(test)]
@@ -171,7 +166,11 @@ mod tests {
             // Found, but labelled as nothing: a false alarm.
             case(None, "SSN: 536-22-1236", &[]),
         ];
-        let (scores, total) = evaluate(&engine, &cases);
+        let Evaluation {
+            scores,
+            total,
+            misjudged: wrong,
+        } = evaluate(&engine, &cases);
         let ssn = &scores["USA_SOCIAL_SECURITY_NUMBER"];
         assert_eq!(
             (ssn.true_positives, ssn.false_positives, ssn.false_negatives),
@@ -181,7 +180,6 @@ mod tests {
         assert!((ssn.recall() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(total, *ssn);
         assert_eq!(Score::default().precision(), 1.0);
-        let wrong = misjudged(&engine, &cases);
         assert_eq!(
             wrong.iter().map(|w| w.index).collect::<Vec<_>>(),
             vec![2, 3]
