@@ -1,4 +1,10 @@
 //! CSV and TSV, header-aware, on `csv-core`: quoted fields, embedded newlines, any bytes.
+//!
+//! Most data rows are plain: one line, no quotes. Those are split with `memchr` (SIMD) instead
+//! of going through `csv-core` a byte at a time, which was a third of the cost of scanning a
+//! Synthea file; every other row (quotes, a lone `\r`, a line crossing a read buffer or longer
+//! than a window) goes through `csv-core`, and the cells are the same either way (tested
+//! against `csv-core` alone).
 
 use std::cell::RefCell;
 use std::io::{self, Read};
@@ -79,22 +85,31 @@ pub fn read_delimited<R: Read, V: CellVisitor>(
     visitor: &mut V,
 ) -> io::Result<DelimitedSummary> {
     let mut buffers = Buffers::take(delimiter);
-    let result = read_with(input, visitor, &mut buffers);
+    let result = read_with(input, visitor, &mut buffers, true);
     buffers.give_back();
     result
 }
 
+/// `plain_rows`: split plain rows without `csv-core` (false only to test that it changes
+/// nothing).
 fn read_with<R: Read, V: CellVisitor>(
     mut input: R,
     visitor: &mut V,
     buffers: &mut Buffers,
+    plain_rows: bool,
 ) -> io::Result<DelimitedSummary> {
     let Buffers {
         parser,
+        delimiter,
         inbuf,
         field,
-        ..
     } = buffers;
+    let delimiter = *delimiter;
+    // The parser has just ended a record (or is where `plain_rows` left it, after whole
+    // lines): its state is then equivalent to the start of a record, so plain rows may be
+    // split here. csv-core's state after a record's `\n` or `\r` (EndRecord, CRLF) treats
+    // what follows exactly as StartRecord does (terminator bytes skipped, then a field).
+    let mut at_record_start = false;
     let (mut in_start, mut in_end) = (0usize, 0usize);
     let mut eof = false;
     let mut field_len = 0usize;
@@ -111,6 +126,20 @@ fn read_with<R: Read, V: CellVisitor>(
             in_start = 0;
             summary.bytes += in_end as u64;
             eof = in_end == 0;
+        }
+        if plain_rows && at_record_start && row > 1 && in_start < in_end {
+            in_start += split_plain_rows(
+                &inbuf[in_start..in_end],
+                delimiter,
+                header_columns,
+                &mut row,
+                &mut summary,
+                visitor,
+            );
+            if in_start == in_end {
+                continue;
+            }
+            at_record_start = false;
         }
         let (result, nin, nout) =
             parser.read_field(&inbuf[in_start..in_end], &mut field[field_len..]);
@@ -150,6 +179,7 @@ fn read_with<R: Read, V: CellVisitor>(
                     }
                     row += 1;
                     column = 0;
+                    at_record_start = true;
                 }
             }
             ReadFieldResult::End => break,
@@ -159,6 +189,49 @@ fn read_with<R: Read, V: CellVisitor>(
         visitor.header(&header);
     }
     Ok(summary)
+}
+
+/// Hands over the plain rows at the start of `buf` (whole lines ending in `\n`, shorter than
+/// a window, holding no quote and no `\r` but a final `\r\n`) as `csv-core` would, and
+/// returns the bytes they took. Stops at the first other line, which `csv-core` reads.
+fn split_plain_rows<V: CellVisitor>(
+    buf: &[u8],
+    delimiter: u8,
+    header_columns: u64,
+    row: &mut u64,
+    summary: &mut DelimitedSummary,
+    visitor: &mut V,
+) -> usize {
+    let mut taken = 0;
+    while let Some(newline) = memchr::memchr(b'\n', &buf[taken..]) {
+        let mut line = &buf[taken..taken + newline];
+        if let Some(body) = line.strip_suffix(b"\r") {
+            line = body;
+        }
+        if line.len() >= WINDOW || memchr::memchr2(b'"', b'\r', line).is_some() {
+            break;
+        }
+        taken += newline + 1;
+        // csv-core skips empty lines.
+        if line.is_empty() {
+            continue;
+        }
+        let mut column: u64 = 0;
+        let mut start = 0;
+        for end in memchr::memchr_iter(delimiter, line).chain([line.len()]) {
+            column += 1;
+            if end > start {
+                visitor.cell(*row, column, &line[start..end], 0);
+            }
+            start = end + 1;
+        }
+        summary.rows += 1;
+        if column != header_columns {
+            summary.malformed = true;
+        }
+        *row += 1;
+    }
+    taken
 }
 
 /// Fills `buf` as far as the reader allows; 0 means end of input.
@@ -240,6 +313,67 @@ mod tests {
             WINDOW * 2 + 10,
             "every byte handed over exactly once beyond the overlap"
         );
+    }
+
+    /// A reader that hands out at most `step` bytes per read, so lines cross read buffers.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn read_both(data: &[u8], step: usize) -> [(Collect, DelimitedSummary); 2] {
+        [false, true].map(|plain_rows| {
+            let mut c = Collect::default();
+            let mut buffers = Buffers::take(b',');
+            let s = read_with(Trickle { data, step }, &mut c, &mut buffers, plain_rows).unwrap();
+            (c, s)
+        })
+    }
+
+    fn assert_same(data: &[u8], step: usize) -> Result<(), proptest::test_runner::TestCaseError> {
+        let [(slow, slow_summary), (fast, fast_summary)] = read_both(data, step);
+        proptest::prop_assert_eq!(slow.header, fast.header);
+        proptest::prop_assert_eq!(slow.cells, fast.cells);
+        proptest::prop_assert_eq!(slow_summary, fast_summary);
+        Ok(())
+    }
+
+    #[test]
+    fn plain_rows_are_read_as_csv_core_reads_them() {
+        let cases: [&[u8]; 8] = [
+            b"a,b\n1,2\n3,4\n",
+            b"a,b\r\n1,2\r\n\r\n\n3,\r\n,4",
+            b"a,b\n1,\"x,y\"\n2,3\n\"q\"\"\",5\n6,7\n",
+            b"a,b\n1\r2,3\n4,5\r",
+            b"\xef\xbb\xbfa,b\n\xef\xbb\xbf1,2\n",
+            b"a\n1,2,3\n\n\n4\n",
+            b"a,b\n1,2",
+            b"a,b\n,,\n",
+        ];
+        for data in cases {
+            for step in [1, 2, 3, 7, 4096] {
+                assert_same(data, step).unwrap();
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_is_read_as_csv_core_reads_it(
+            data in proptest::collection::vec(proptest::sample::select(b"ab,\"\r\n\xff".to_vec()), 0..300),
+            step in 1usize..40,
+        ) {
+            assert_same(&data, step)?;
+        }
     }
 
     #[test]
