@@ -5,7 +5,8 @@
 //! Each column or path gets a plan once: one multi-pattern pass over a unit runs every pattern
 //! that needs no keyword there; keyword-gated identifiers run only when an Aho-Corasick pass
 //! finds one of their keywords in the unit; only the patterns that matched run their own
-//! regex, keyword distance check and validator.
+//! regex, keyword distance check and validator. Short units seen before under the same plan
+//! take their detections from a per-thread memo (see `memo`): column data repeats itself.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use crate::dialect::{
     ascii_builtin_pattern, compile_macie_regex, first_pass_pattern, DialectError,
 };
 use crate::keywords::{char_count, fold, name_holds_keyword, name_tokens};
+use crate::memo::UnitMemo;
 use crate::validators::Validator;
 
 /// What kind of identifier a detection comes from.
@@ -218,6 +220,7 @@ struct Scratch {
     patterns: Option<PatternSet>,
     keyword_ends: Vec<(usize, usize)>,
     ends: Vec<usize>,
+    memo: UnitMemo,
 }
 
 thread_local! {
@@ -540,7 +543,17 @@ impl Engine {
             .unwrap_or(&self.inner.default_plan);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            self.scan_with(plan, text, skip_before, out, &mut scratch);
+            // A window's overlap (skip_before) changes what is reported, so only whole units
+            // go through the memo.
+            if skip_before > 0 {
+                return self.scan_with(plan, text, skip_before, out, &mut scratch);
+            }
+            if scratch.memo.recall(plan.id, text, out) {
+                return;
+            }
+            let first_new = out.len();
+            self.scan_with(plan, text, 0, out, &mut scratch);
+            scratch.memo.remember(plan.id, text, &out[first_new..]);
         });
     }
 

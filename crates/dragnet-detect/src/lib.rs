@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod engine;
 pub mod judge;
 pub mod keywords;
+mod memo;
 pub mod names;
 pub mod national;
 pub mod secrets;

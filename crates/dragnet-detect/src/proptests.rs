@@ -146,6 +146,11 @@ proptest! {
         for h in &hits {
             prop_assert!(h.start <= h.end && h.end <= text.len());
         }
+        // The second scan of each unit comes from the per-thread memo and must agree.
+        let mut again = Vec::new();
+        engine.scan(&text, &Qualification::default(), 0, &mut again);
+        engine.scan(&text, &engine.qualify(&[column.as_str()]), 0, &mut again);
+        prop_assert_eq!(hits, again);
     }
 }
 

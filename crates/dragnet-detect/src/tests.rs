@@ -55,6 +55,35 @@ fn column_name_keyword_qualifies_every_cell() {
 }
 
 #[test]
+fn a_repeated_unit_reports_what_its_first_scan_did() {
+    let engine = managed_engine();
+    let ssn_col = engine.qualify(&["SSN"]);
+    let units: Vec<String> = MANAGED
+        .iter()
+        .flat_map(|m| m.examples.iter().chain(m.negative_examples.iter()))
+        .map(|e| e.to_string())
+        .chain(["536-22-1234".to_string(), "a".repeat(48), "a".repeat(49)])
+        .collect();
+    let scan_all = |q: &Qualification| {
+        let mut out = Vec::new();
+        for unit in &units {
+            // Hits are appended after what `out` already holds.
+            engine.scan(unit.as_bytes(), q, 0, &mut out);
+        }
+        out
+    };
+    for q in [&Qualification::default(), &ssn_col] {
+        let first = scan_all(q);
+        assert!(!first.is_empty());
+        assert_eq!(scan_all(q), first);
+    }
+    // The same value under another column's plan is judged under that plan.
+    assert_eq!(ids_found(&engine, "536-22-1234", &ssn_col).len(), 1);
+    assert!(ids_found(&engine, "536-22-1234", &Qualification::default()).is_empty());
+    assert_eq!(ids_found(&engine, "536-22-1234", &ssn_col).len(), 1);
+}
+
+#[test]
 fn names_and_addresses_in_columns() {
     let engine = managed_engine();
     let name_col = engine.qualify(&["NAME"]);

@@ -1,0 +1,189 @@
+//! A per-thread memo of the detections in recently scanned short units.
+//!
+//! Column-shaped data repeats itself: in a Synthea `observations.csv` every row names its
+//! patient again, and codes, descriptions, units and many values come from small sets. A
+//! unit's detections depend only on its bytes and on the plan of its column or path, so a
+//! value seen before under the same plan needs no second scan: its detections are copied
+//! from the memo. Counts and locations stay exact, because every unit still reports its own
+//! detections. (One validator also reads the clock: MEDICAL_DEVICE_UDI's production date must
+//! not be in the future, so a UDI remembered across midnight keeps the first day's verdict.)
+//!
+//! The memo is direct-mapped, like a CPU cache: a fixed table of slots allocated once per
+//! thread, each holding one unit (at most [`MAX_TEXT`] bytes) and its detections (at most
+//! [`MAX_HITS`]). A lookup hashes the unit, compares the one slot it maps to byte for byte,
+//! and a miss overwrites that slot. Nothing is allocated per unit; values that never repeat
+//! (row ids) only cost a hash and a copy, and a hostile input can cause misses, never wrong
+//! results, since a hit needs equal bytes and an equal plan.
+
+use crate::engine::Hit;
+
+/// Longest unit the memo keeps (a UUID is 36 bytes, an ISO timestamp 20). Longer units are
+/// rarely repeated, and scanning them dwarfs the lookup anyway.
+pub(crate) const MAX_TEXT: usize = 48;
+/// Most detections a memoised unit may have; units with more are scanned every time.
+pub(crate) const MAX_HITS: usize = 3;
+/// Slots per thread (a power of two): 2,048 slots of 88 bytes, 176 KiB, so that the table
+/// stays in a core's L2 cache (a table four times larger made a lookup's cache misses cost
+/// as much as the scans they saved).
+const SLOTS: usize = 2048;
+
+/// One remembered unit.
+#[derive(Clone)]
+struct Slot {
+    /// Plan id + 1 (0: empty slot).
+    plan: u64,
+    len: u8,
+    text: [u8; MAX_TEXT],
+    hit_count: u8,
+    /// `(identifier, start, end)` of each detection.
+    hits: [(u32, u8, u8); MAX_HITS],
+}
+
+const EMPTY: Slot = Slot {
+    plan: 0,
+    len: 0,
+    text: [0; MAX_TEXT],
+    hit_count: 0,
+    hits: [(0, 0, 0); MAX_HITS],
+};
+
+/// The memo of one thread.
+#[derive(Default)]
+pub(crate) struct UnitMemo {
+    slots: Vec<Slot>,
+}
+
+impl UnitMemo {
+    /// Appends the remembered detections of `text` under plan `plan` to `out`; false (and
+    /// nothing appended) when the memo does not hold it.
+    pub fn recall(&self, plan: u64, text: &[u8], out: &mut Vec<Hit>) -> bool {
+        if text.len() > MAX_TEXT || self.slots.is_empty() {
+            return false;
+        }
+        let slot = &self.slots[slot_index(plan, text)];
+        if slot.plan != plan + 1 || usize::from(slot.len) != text.len() {
+            return false;
+        }
+        if slot.text[..text.len()] != *text {
+            return false;
+        }
+        out.extend(slot.hits[..usize::from(slot.hit_count)].iter().map(
+            |&(identifier, start, end)| Hit {
+                identifier: identifier as usize,
+                start: usize::from(start),
+                end: usize::from(end),
+            },
+        ));
+        true
+    }
+
+    /// Remembers the detections `hits` of `text` under plan `plan`, replacing whatever its
+    /// slot held; units too long or with too many detections are not remembered.
+    pub fn remember(&mut self, plan: u64, text: &[u8], hits: &[Hit]) {
+        if text.len() > MAX_TEXT || hits.len() > MAX_HITS {
+            return;
+        }
+        if hits.iter().any(|h| u32::try_from(h.identifier).is_err()) {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![EMPTY; SLOTS];
+        }
+        let slot = &mut self.slots[slot_index(plan, text)];
+        slot.plan = plan + 1;
+        slot.len = text.len() as u8;
+        slot.text[..text.len()].copy_from_slice(text);
+        slot.hit_count = hits.len() as u8;
+        for (dst, hit) in slot.hits.iter_mut().zip(hits) {
+            // Checked above: identifiers fit 32 bits; offsets are at most MAX_TEXT.
+            *dst = (hit.identifier as u32, hit.start as u8, hit.end as u8);
+        }
+    }
+}
+
+/// The slot of a unit: a multiply-rotate hash of its 8-byte words, finished with
+/// SplitMix64's mixer so that near-identical values (row ids) spread over the table.
+fn slot_index(plan: u64, text: &[u8]) -> usize {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = plan.wrapping_mul(K) ^ text.len() as u64;
+    let mut words = text.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^= h >> 31;
+    (h as usize) & (SLOTS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(identifier: usize, start: usize, end: usize) -> Hit {
+        Hit {
+            identifier,
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn remembers_units_under_their_plan_only() {
+        let mut memo = UnitMemo::default();
+        let mut out = Vec::new();
+        assert!(!memo.recall(1, b"123-45-6789", &mut out));
+        memo.remember(1, b"123-45-6789", &[hit(4, 0, 11)]);
+        assert!(memo.recall(1, b"123-45-6789", &mut out));
+        assert_eq!(out, vec![hit(4, 0, 11)]);
+        out.clear();
+        // Another plan (a column whose name qualifies other identifiers) is another result.
+        assert!(!memo.recall(2, b"123-45-6789", &mut out));
+        // Equal length, other bytes.
+        assert!(!memo.recall(1, b"123-45-6780", &mut out));
+        assert!(out.is_empty());
+        memo.remember(2, b"", &[]);
+        assert!(memo.recall(2, b"", &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn long_units_and_units_with_many_hits_are_not_remembered() {
+        let mut memo = UnitMemo::default();
+        let mut out = Vec::new();
+        let long = [b'a'; MAX_TEXT + 1];
+        memo.remember(0, &long, &[]);
+        assert!(!memo.recall(0, &long, &mut out));
+        let many: Vec<Hit> = (0..=MAX_HITS).map(|i| hit(i, i, i + 1)).collect();
+        memo.remember(0, b"abcdefgh", &many);
+        assert!(!memo.recall(0, b"abcdefgh", &mut out));
+        let full = [b'b'; MAX_TEXT];
+        memo.remember(0, &full, &[hit(1, 0, MAX_TEXT)]);
+        assert!(memo.recall(0, &full, &mut out));
+        assert_eq!(out, vec![hit(1, 0, MAX_TEXT)]);
+    }
+
+    #[test]
+    fn a_newer_unit_replaces_the_one_in_its_slot() {
+        let mut memo = UnitMemo::default();
+        let mut out = Vec::new();
+        // Find two units that share a slot.
+        let first = b"0000000000".to_vec();
+        let index = slot_index(0, &first);
+        let second = (1u64..)
+            .map(|n| format!("{n:010}").into_bytes())
+            .find(|t| slot_index(0, t) == index)
+            .unwrap();
+        memo.remember(0, &first, &[]);
+        memo.remember(0, &second, &[hit(0, 0, 3)]);
+        assert!(!memo.recall(0, &first, &mut out));
+        assert!(memo.recall(0, &second, &mut out));
+        assert_eq!(out, vec![hit(0, 0, 3)]);
+    }
+}
