@@ -3,6 +3,7 @@
 //! held in string values masked and re-encoded). Audit records say what was masked and
 //! where, never the value.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, Read, Write};
 
@@ -42,6 +43,8 @@ pub struct Masker {
     policy: MaskPolicy,
     key: Vec<u8>,
     qualifications: HashMap<String, Qualification>,
+    /// The key of `qualifications` being looked up, kept so a lookup allocates nothing.
+    qualification_key: String,
 }
 
 /// Largest single JSON document masked at once (JSON Lines has no such limit per file).
@@ -67,30 +70,39 @@ impl Masker {
             policy,
             key,
             qualifications: HashMap::new(),
+            qualification_key: String::new(),
         })
     }
 
     fn qualification(&mut self, names: &[&str]) -> Qualification {
-        let key = names.join("\u{1f}");
-        if let Some(q) = self.qualifications.get(&key) {
+        let key = &mut self.qualification_key;
+        key.clear();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                key.push('\u{1f}');
+            }
+            key.push_str(name);
+        }
+        if let Some(q) = self.qualifications.get(key.as_str()) {
             return q.clone();
         }
         let q = self.engine.qualify(names);
-        self.qualifications.insert(key, q.clone());
+        self.qualifications.insert(key.clone(), q.clone());
         q
     }
 
     /// Masks one value; returns the masked text and what was found (byte ranges in `text`).
-    fn mask_value(
+    /// A value with nothing to mask (most of them) is returned as it is, without a copy.
+    fn mask_value<'t>(
         &self,
-        text: &str,
+        text: &'t str,
         q: &Qualification,
         summary: &mut MaskSummary,
-    ) -> (String, Vec<Detection>) {
+    ) -> (Cow<'t, str>, Vec<Detection>) {
         let mut hits: Vec<Hit> = Vec::new();
         self.engine.scan(text.as_bytes(), q, 0, &mut hits);
         if hits.is_empty() {
-            return (text.to_string(), Vec::new());
+            return (Cow::Borrowed(text), Vec::new());
         }
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
         let mut out = String::with_capacity(text.len());
@@ -106,7 +118,12 @@ impl Masker {
             out.push_str(&text[at..h.start]);
             out.push_str(&op.apply(&text[h.start..h.end], &info.id, &self.key));
             at = h.end;
-            *summary.masked.entry(info.id.clone()).or_default() += 1;
+            match summary.masked.get_mut(&info.id) {
+                Some(count) => *count += 1,
+                None => {
+                    summary.masked.insert(info.id.clone(), 1);
+                }
+            }
             found.push(Detection {
                 start: h.start,
                 end: h.end,
@@ -114,7 +131,7 @@ impl Masker {
             });
         }
         out.push_str(&text[at..]);
-        (out, found)
+        (Cow::Owned(out), found)
     }
 
     /// An audit record in the shape of CloudWatch Logs' data protection audit findings.
@@ -199,7 +216,7 @@ impl Masker {
                     let (masked, found) = self.mask_value(body, &q, &mut summary);
                     output.write_all(masked.as_bytes())?;
                     output.write_all(ending.as_bytes())?;
-                    if !found.is_empty() {
+                    if !found.is_empty() && audit.is_some() {
                         let record = self.audit_record(source, json!({"line": line_no}), &found);
                         write_line(&mut audit, &record)?;
                     }
@@ -216,7 +233,7 @@ impl Masker {
                                 let q = Qualification::default();
                                 let (m, f) = self.mask_value(body, &q, &mut summary);
                                 found = f.into_iter().map(|d| (String::from("$"), d)).collect();
-                                m
+                                m.into_owned()
                             }
                         }
                     };
@@ -242,6 +259,9 @@ impl Masker {
                                 out.push_str(&f.raw);
                             } else {
                                 out.push_str(&encode_field(&masked, f.quoted, delimiter as char));
+                                if audit.is_none() {
+                                    continue;
+                                }
                                 let record = self.audit_record(
                                     source,
                                     json!({"row": line_no, "column": i + 1, "columnName": name}),
@@ -271,6 +291,9 @@ impl Masker {
         record: u64,
         found: Vec<(String, Detection)>,
     ) -> io::Result<()> {
+        if audit.is_none() || found.is_empty() {
+            return Ok(());
+        }
         let mut by_path: BTreeMap<String, Vec<Detection>> = BTreeMap::new();
         for (path, d) in found {
             by_path.entry(path).or_default().push(d);

@@ -4,11 +4,13 @@ use serde_json::{json, Value};
 
 use crate::*;
 
+/// Masks `input` with an audit writer, and checks that without one (no audit records are
+/// built then) the output and counts are the same.
 fn mask(policy: MaskPolicy, format: MaskFormat, input: &str) -> (String, Vec<Value>) {
     let mut masker = Masker::new(policy, &[], b"test-key".to_vec()).unwrap();
     let mut out = Vec::new();
     let mut audit = Vec::new();
-    masker
+    let summary = masker
         .mask_stream(
             format,
             "test",
@@ -18,6 +20,19 @@ fn mask(policy: MaskPolicy, format: MaskFormat, input: &str) -> (String, Vec<Val
             false,
         )
         .unwrap();
+    let mut unaudited = Vec::new();
+    let unaudited_summary = masker
+        .mask_stream(
+            format,
+            "test",
+            input.as_bytes(),
+            &mut unaudited,
+            None,
+            false,
+        )
+        .unwrap();
+    assert_eq!(out, unaudited);
+    assert_eq!(summary.masked, unaudited_summary.masked);
     let audit = String::from_utf8(audit)
         .unwrap()
         .lines()
