@@ -25,7 +25,7 @@ use crate::dialect::{
     ascii_builtin_pattern, compile_macie_regex, first_pass_pattern, DialectError,
 };
 use crate::keywords::{char_count, fold, name_holds_keyword, name_tokens};
-use crate::memo::UnitMemo;
+use crate::memo::{Recall, UnitMemo};
 use crate::validators::Validator;
 
 /// What kind of identifier a detection comes from.
@@ -548,12 +548,17 @@ impl Engine {
             if skip_before > 0 {
                 return self.scan_with(plan, text, skip_before, out, &mut scratch);
             }
-            if scratch.memo.recall(plan.id, text, out) {
-                return;
+            match scratch.memo.recall(plan.id, text, out) {
+                Recall::Hit => {}
+                Recall::TooLong => self.scan_with(plan, text, 0, out, &mut scratch),
+                Recall::Miss(slot) => {
+                    let first_new = out.len();
+                    self.scan_with(plan, text, 0, out, &mut scratch);
+                    scratch
+                        .memo
+                        .remember(slot, plan.id, text, &out[first_new..]);
+                }
             }
-            let first_new = out.len();
-            self.scan_with(plan, text, 0, out, &mut scratch);
-            scratch.memo.remember(plan.id, text, &out[first_new..]);
         });
     }
 

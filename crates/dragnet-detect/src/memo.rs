@@ -47,6 +47,20 @@ const EMPTY: Slot = Slot {
     hits: [(0, 0, 0); MAX_HITS],
 };
 
+/// What a lookup found.
+pub(crate) enum Recall {
+    /// The memo held the unit: its detections were appended.
+    Hit,
+    /// The memo does not hold the unit; [`UnitMemo::remember`] with this slot keeps the
+    /// scan's result without hashing the unit again.
+    Miss(MemoSlot),
+    /// The unit is too long to be remembered.
+    TooLong,
+}
+
+/// The slot a missed unit maps to.
+pub(crate) struct MemoSlot(usize);
+
 /// The memo of one thread.
 #[derive(Default)]
 pub(crate) struct UnitMemo {
@@ -54,18 +68,21 @@ pub(crate) struct UnitMemo {
 }
 
 impl UnitMemo {
-    /// Appends the remembered detections of `text` under plan `plan` to `out`; false (and
-    /// nothing appended) when the memo does not hold it.
-    pub fn recall(&self, plan: u64, text: &[u8], out: &mut Vec<Hit>) -> bool {
-        if text.len() > MAX_TEXT || self.slots.is_empty() {
-            return false;
+    /// Appends the remembered detections of `text` under plan `plan` to `out`; on a miss
+    /// nothing is appended.
+    pub fn recall(&self, plan: u64, text: &[u8], out: &mut Vec<Hit>) -> Recall {
+        if text.len() > MAX_TEXT {
+            return Recall::TooLong;
         }
-        let slot = &self.slots[slot_index(plan, text)];
-        if slot.plan != plan + 1 || usize::from(slot.len) != text.len() {
-            return false;
-        }
-        if slot.text[..text.len()] != *text {
-            return false;
+        let index = slot_index(plan, text);
+        let Some(slot) = self.slots.get(index) else {
+            return Recall::Miss(MemoSlot(index));
+        };
+        if slot.plan != plan + 1
+            || usize::from(slot.len) != text.len()
+            || slot.text[..text.len()] != *text
+        {
+            return Recall::Miss(MemoSlot(index));
         }
         out.extend(slot.hits[..usize::from(slot.hit_count)].iter().map(
             |&(identifier, start, end)| Hit {
@@ -74,13 +91,14 @@ impl UnitMemo {
                 end: usize::from(end),
             },
         ));
-        true
+        Recall::Hit
     }
 
-    /// Remembers the detections `hits` of `text` under plan `plan`, replacing whatever its
-    /// slot held; units too long or with too many detections are not remembered.
-    pub fn remember(&mut self, plan: u64, text: &[u8], hits: &[Hit]) {
-        if text.len() > MAX_TEXT || hits.len() > MAX_HITS {
+    /// Remembers the detections `hits` of `text` under plan `plan` in `slot` (from the
+    /// [`UnitMemo::recall`] that missed it), replacing whatever the slot held; units with too
+    /// many detections are not remembered.
+    pub fn remember(&mut self, slot: MemoSlot, plan: u64, text: &[u8], hits: &[Hit]) {
+        if hits.len() > MAX_HITS {
             return;
         }
         if hits.iter().any(|h| u32::try_from(h.identifier).is_err()) {
@@ -89,7 +107,7 @@ impl UnitMemo {
         if self.slots.is_empty() {
             self.slots = vec![EMPTY; SLOTS];
         }
-        let slot = &mut self.slots[slot_index(plan, text)];
+        let slot = &mut self.slots[slot.0];
         slot.plan = plan + 1;
         slot.len = text.len() as u8;
         slot.text[..text.len()].copy_from_slice(text);
@@ -126,6 +144,17 @@ fn slot_index(plan: u64, text: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// Looks `text` up and, on a miss, remembers `hits` for it, as the engine does.
+    fn remember(memo: &mut UnitMemo, plan: u64, text: &[u8], hits: &[Hit]) {
+        if let Recall::Miss(slot) = memo.recall(plan, text, &mut Vec::new()) {
+            memo.remember(slot, plan, text, hits);
+        }
+    }
+
+    fn recalled(memo: &UnitMemo, plan: u64, text: &[u8], out: &mut Vec<Hit>) -> bool {
+        matches!(memo.recall(plan, text, out), Recall::Hit)
+    }
+
     fn hit(identifier: usize, start: usize, end: usize) -> Hit {
         Hit {
             identifier,
@@ -138,18 +167,18 @@ mod tests {
     fn remembers_units_under_their_plan_only() {
         let mut memo = UnitMemo::default();
         let mut out = Vec::new();
-        assert!(!memo.recall(1, b"123-45-6789", &mut out));
-        memo.remember(1, b"123-45-6789", &[hit(4, 0, 11)]);
-        assert!(memo.recall(1, b"123-45-6789", &mut out));
+        assert!(!recalled(&memo, 1, b"123-45-6789", &mut out));
+        remember(&mut memo, 1, b"123-45-6789", &[hit(4, 0, 11)]);
+        assert!(recalled(&memo, 1, b"123-45-6789", &mut out));
         assert_eq!(out, vec![hit(4, 0, 11)]);
         out.clear();
         // Another plan (a column whose name qualifies other identifiers) is another result.
-        assert!(!memo.recall(2, b"123-45-6789", &mut out));
+        assert!(!recalled(&memo, 2, b"123-45-6789", &mut out));
         // Equal length, other bytes.
-        assert!(!memo.recall(1, b"123-45-6780", &mut out));
+        assert!(!recalled(&memo, 1, b"123-45-6780", &mut out));
         assert!(out.is_empty());
-        memo.remember(2, b"", &[]);
-        assert!(memo.recall(2, b"", &mut out));
+        remember(&mut memo, 2, b"", &[]);
+        assert!(recalled(&memo, 2, b"", &mut out));
         assert!(out.is_empty());
     }
 
@@ -158,14 +187,13 @@ mod tests {
         let mut memo = UnitMemo::default();
         let mut out = Vec::new();
         let long = [b'a'; MAX_TEXT + 1];
-        memo.remember(0, &long, &[]);
-        assert!(!memo.recall(0, &long, &mut out));
+        assert!(matches!(memo.recall(0, &long, &mut out), Recall::TooLong));
         let many: Vec<Hit> = (0..=MAX_HITS).map(|i| hit(i, i, i + 1)).collect();
-        memo.remember(0, b"abcdefgh", &many);
-        assert!(!memo.recall(0, b"abcdefgh", &mut out));
+        remember(&mut memo, 0, b"abcdefgh", &many);
+        assert!(!recalled(&memo, 0, b"abcdefgh", &mut out));
         let full = [b'b'; MAX_TEXT];
-        memo.remember(0, &full, &[hit(1, 0, MAX_TEXT)]);
-        assert!(memo.recall(0, &full, &mut out));
+        remember(&mut memo, 0, &full, &[hit(1, 0, MAX_TEXT)]);
+        assert!(recalled(&memo, 0, &full, &mut out));
         assert_eq!(out, vec![hit(1, 0, MAX_TEXT)]);
     }
 
@@ -180,10 +208,10 @@ mod tests {
             .map(|n| format!("{n:010}").into_bytes())
             .find(|t| slot_index(0, t) == index)
             .unwrap();
-        memo.remember(0, &first, &[]);
-        memo.remember(0, &second, &[hit(0, 0, 3)]);
-        assert!(!memo.recall(0, &first, &mut out));
-        assert!(memo.recall(0, &second, &mut out));
+        remember(&mut memo, 0, &first, &[]);
+        remember(&mut memo, 0, &second, &[hit(0, 0, 3)]);
+        assert!(!recalled(&memo, 0, &first, &mut out));
+        assert!(recalled(&memo, 0, &second, &mut out));
         assert_eq!(out, vec![hit(0, 0, 3)]);
     }
 }
