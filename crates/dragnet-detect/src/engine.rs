@@ -581,7 +581,11 @@ impl Engine {
             if patterns.capacity() < needed {
                 *patterns = PatternSet::new(needed);
             }
-            patterns.clear();
+            // Most units match nothing: clearing and walking the set (one flag per pattern,
+            // hundreds of patterns) is skipped for them.
+            if !patterns.is_empty() {
+                patterns.clear();
+            }
             if scratch.set_caches.len() >= MAX_THREAD_CACHES
                 && !scratch.set_caches.contains_key(&plan.id)
             {
@@ -592,7 +596,7 @@ impl Engine {
                 .entry(plan.id)
                 .or_insert_with(|| set.create_cache());
             set.which_overlapping_matches_with(cache, &Input::new(text), patterns);
-            for pid in patterns.iter() {
+            for pid in patterns.iter().take(patterns.len()) {
                 let (ii, pi) = plan.set_owner[pid.as_usize()];
                 self.find_all(ii, pi, text, skip_before, None, out, first_new);
             }
