@@ -94,6 +94,12 @@ def scan(work, spec, ids, threads, extra_args=()):
     return {"wall": wall, "cpu": cpu, "rss": rss, "mb": mb, "mbps": mb / wall, "objects": stats["objectsScanned"], "ops": stats["objectsScanned"] / wall, "findings": stats["findings"]["total"]}
 
 
+def slower(mbps, base):
+    """How much slower than `base` a run was, in words ("3% slower", "2% faster")."""
+    change = (1 - mbps / base) * 100
+    return f"{change:.0f}% slower" if change >= 0 else f"{-change:.0f}% faster"
+
+
 def median_of(runs, measure):
     """The run with the median wall time of `runs` runs of `measure` (single runs of about a
     second vary by 10-20% here, mostly the first one after the data was written)."""
@@ -186,6 +192,22 @@ def main():
         rows.append(("1 text object of log lines, 1 thread (median of 3)", log_one))
         rows.append((f"1 text object of log lines, {cores} threads (median of 3)", log_all))
 
+        # One JSON Lines object of about 50 MB (the sample's landing/ patients and Step
+        # Functions events, repeated), on one thread and on every core: its lines are parsed
+        # and scanned in pieces across threads.
+        subprocess.run([str(BIN), "sample-data", "--scale", "0.1", "--out", str(work / "variants")], check=True, stderr=subprocess.DEVNULL)
+        landing = work / "variants" / "landing"
+        events = (landing / "patients.jsonl").read_bytes() + (landing / "sfn-executions.jsonl").read_bytes()
+        (work / "buckets" / BUCKET / "jsonl").mkdir()
+        with open(work / "buckets" / BUCKET / "jsonl" / "events.jsonl", "wb") as dst:
+            for _ in range(max(1, 50_000_000 // len(events))):
+                dst.write(events)
+        jsonl_spec = job_spec(work / "jsonl.json", "jsonl/")
+        jsonl_one = median_of(3, lambda: scan(work, jsonl_spec, ids, 1))
+        jsonl_all = median_of(3, lambda: scan(work, jsonl_spec, ids, cores))
+        rows.append(("1 JSON Lines object, 1 thread (median of 3)", jsonl_one))
+        rows.append((f"1 JSON Lines object, {cores} threads (median of 3)", jsonl_all))
+
         # Bounded memory: one single-line object of huge-gb GB, streamed through stdin.
         huge_bytes = int(args.huge_gb * 1e9)
         chunk = (b"a" * 1023 + b" ") * 1024
@@ -211,8 +233,7 @@ def main():
 
         # Masking: a JSON Lines stream of mask-gb GB (the sample's landing/patients.jsonl,
         # repeated) through `dragnet mask - --format jsonl`, output discarded.
-        subprocess.run([str(BIN), "sample-data", "--scale", "0.1", "--out", str(work / "variants")], check=True, stderr=subprocess.DEVNULL)
-        records = (work / "variants" / "landing" / "patients.jsonl").read_bytes()
+        records = (landing / "patients.jsonl").read_bytes()
         mask_bytes = int(args.mask_gb * 1e9)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
@@ -247,7 +268,8 @@ def main():
         "",
         f"- Threads: {one['mbps']:.1f} MB/s with 1, {main_run['mbps']:.1f} MB/s with {cores}.",
         f"- One text object's lines: {log_one['mbps']:.1f} MB/s with 1 thread, {log_all['mbps']:.1f} MB/s with {cores}.",
-        "- Custom identifiers (one object): " + ", ".join(f"+{n}: {(1 - cost[n]['mbps'] / base) * 100:.0f}% slower" for n in (10, 100, 500)) + f" than ALL + 3 ({base:.1f} MB/s).",
+        f"- One JSON Lines object: {jsonl_one['mbps']:.1f} MB/s with 1 thread, {jsonl_all['mbps']:.1f} MB/s with {cores}.",
+        "- Custom identifiers (one object): " + ", ".join(f"+{n}: {slower(cost[n]['mbps'], base)}" for n in (10, 100, 500)) + f" than ALL + 3 ({base:.1f} MB/s).",
         f"- Peak RSS for the {args.huge_gb:g} GB single-line object: {huge['rss']:.0f} MB.",
         f"- Masking JSON Lines: {mask_row['mbps']:.1f} MB/s with {mask_row['rss']:.0f} MB peak RSS ({args.mask_gb:g} GB).",
     ]

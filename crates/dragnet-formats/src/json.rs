@@ -67,14 +67,22 @@ impl JsonPath {
 
     /// The path with array indices replaced by `[*]`: equal for every value of one field.
     pub fn shape(&self) -> String {
-        let mut s = String::from("$");
+        let mut s = String::new();
+        self.write_shape(&mut s);
+        s
+    }
+
+    /// [`JsonPath::shape`] into `out` (cleared first), so a caller that looks the shape up for
+    /// every value reuses one buffer.
+    pub fn write_shape(&self, out: &mut String) {
+        out.clear();
+        out.push('$');
         for seg in &self.segments {
             match seg {
-                Segment::Key(k) => push_key(&mut s, k),
-                Segment::Index(_) => s.push_str("[*]"),
+                Segment::Key(k) => push_key(out, k),
+                Segment::Index(_) => out.push_str("[*]"),
             }
         }
-        s
     }
 
     /// The JSONPath, as Macie reports it: `$.customer.ssn`, `$.items[2].email`; element names
@@ -132,6 +140,10 @@ pub struct JsonSummary {
     pub bytes: u64,
     /// Some record was not valid JSON (it was skipped; Macie: `MALFORMED_FILE`).
     pub malformed: bool,
+    /// JSON Lines: some record (or the stretch skipped after a syntax error) went on past the
+    /// newline of the line it started on. Without this, each line is read on its own, so a
+    /// reader may split the input at any newline and read the pieces independently.
+    pub spans_lines: bool,
 }
 
 /// Why a JSON read stopped.
@@ -221,20 +233,44 @@ pub fn read_json<R: Read, V: RecordVisitor>(
     lines: bool,
     visitor: &mut V,
 ) -> Result<JsonSummary, JsonError> {
+    read_records(input, lines.then_some(0), visitor)
+}
+
+/// Streams JSON Lines from `input`, which starts at 0-based line `first_line` of its object:
+/// record indexes are lines of the whole object. A reader that splits an object at newlines
+/// reads each piece with this, and checks [`JsonSummary::spans_lines`].
+pub fn read_json_lines_at<R: Read, V: RecordVisitor>(
+    input: R,
+    first_line: u64,
+    visitor: &mut V,
+) -> Result<JsonSummary, JsonError> {
+    read_records(input, Some(first_line), visitor)
+}
+
+/// JSON Lines when `first_line` is given, else JSON.
+fn read_records<R: Read, V: RecordVisitor>(
+    input: R,
+    first_line: Option<u64>,
+    visitor: &mut V,
+) -> Result<JsonSummary, JsonError> {
+    let lines = first_line.is_some();
     let mut bytes = Bytes {
         input,
         buf: vec![0; READ_BUFFER],
         pos: 0,
         len: 0,
         total: 0,
-        line: 0,
+        line: first_line.unwrap_or(0),
     };
     let mut summary = JsonSummary::default();
     let mut path = JsonPath::default();
     while bytes.skip_ws()?.is_some() {
-        let record = if lines { bytes.line } else { 0 };
+        let started_on = bytes.line;
+        let record = if lines { started_on } else { 0 };
         path.segments.clear();
-        match parse_value(&mut bytes, record, &mut path, 0, visitor) {
+        let parsed = parse_value(&mut bytes, record, &mut path, 0, visitor);
+        summary.spans_lines |= bytes.line != started_on;
+        match parsed {
             Ok(()) => summary.records += 1,
             Err(Failure::Io(e)) => return Err(e.into()),
             Err(Failure::TooDeep) => return Err(JsonError::TooDeep),
@@ -586,6 +622,43 @@ mod tests {
         assert_eq!(r.unwrap().records, 3);
         let got: Vec<(u64, &str)> = c.values.iter().map(|(i, _, v)| (*i, v.as_str())).collect();
         assert_eq!(got, vec![(0, "x"), (2, "y"), (3, "z")]);
+    }
+
+    #[test]
+    fn a_record_past_its_line_is_flagged() {
+        let one_per_line = "{\"a\": 1}\n{\"a\": [1, 2]} [3]\n{broken\n\n\"x\"\n";
+        let (_, r) = read(one_per_line, true);
+        let summary = r.unwrap();
+        assert!(summary.malformed);
+        assert!(!summary.spans_lines);
+        for spanning in [
+            "{\"a\":\n1}\n",
+            "{\"a\": \"two\nlines\"}\n",
+            "{\"a\": 1,\n",
+            "{\"a\": tru\n{\"b\": 2}\n",
+        ] {
+            let (_, r) = read(spanning, true);
+            assert!(r.unwrap().spans_lines, "{spanning:?}");
+        }
+    }
+
+    #[test]
+    fn pieces_split_at_newlines_read_as_the_whole() {
+        let text = "{\"a\": \"x\"}\n\n{bad\n[\"y\", {\"b\": \"z\"}]\n\"w\" 7\n{\"c\": {}}";
+        let (whole, r) = read(text, true);
+        let whole_summary = r.unwrap();
+        let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        for &cut in &newlines {
+            let mut pieces = Collect::default();
+            let first = read_json_lines_at(&text.as_bytes()[..cut], 0, &mut pieces).unwrap();
+            let line = text[..cut].matches('\n').count() as u64;
+            let second = read_json_lines_at(&text.as_bytes()[cut..], line, &mut pieces).unwrap();
+            assert_eq!(pieces.values, whole.values, "cut at {cut}");
+            assert_eq!(pieces.keys, whole.keys);
+            assert_eq!(first.records + second.records, whole_summary.records);
+            assert_eq!(first.malformed || second.malformed, whole_summary.malformed);
+            assert!(!first.spans_lines && !second.spans_lines);
+        }
     }
 
     #[test]

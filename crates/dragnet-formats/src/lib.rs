@@ -24,7 +24,10 @@ pub use detect::{
     decompressed_name, detect_format, extension, is_supported_extension, max_size_for_extension,
     Format, UnsupportedReason,
 };
-pub use json::{read_json, JsonError, JsonPath, JsonSummary, RecordVisitor, Segment, MAX_DEPTH};
+pub use json::{
+    read_json, read_json_lines_at, JsonError, JsonPath, JsonSummary, RecordVisitor, Segment,
+    MAX_DEPTH,
+};
 pub use text::{read_lines, LineVisitor, TextSummary};
 
 /// Largest piece of one value handed to a visitor at once.

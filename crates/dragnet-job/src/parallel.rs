@@ -5,20 +5,18 @@
 //! units are copied into batches of about [`BATCH_BYTES`], which helper threads scan (cells
 //! with their column's plan); the detections come back per batch and are recorded in batch
 //! order, so the result (counts, and which occurrences are kept under the location cap) is the
-//! same as a scan on one thread. At most two batches per helper are in flight, which bounds
-//! memory.
-
-use std::collections::BTreeMap;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+//! same as a scan on one thread (see [`crate::ordered`]).
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use dragnet_detect::keywords::char_count;
 use dragnet_detect::{Engine, Hit, Location, ObjectDetections, Place, Qualification};
 use dragnet_formats::{
     read_delimited, read_lines, CellVisitor, DelimitedSummary, LineVisitor, TextSummary,
 };
+
+use crate::ordered::{with_helpers, Pipeline};
 
 /// Unit bytes per batch.
 pub const BATCH_BYTES: usize = 256 << 10;
@@ -115,101 +113,31 @@ impl Batch {
     }
 }
 
-/// A helper: scans the batches it is given until the sender is dropped.
-fn helper(
-    engine: &Engine,
-    work: &Mutex<Receiver<(u64, Batch)>>,
-    done: &mpsc::Sender<(u64, Batch)>,
-) {
-    let mut found = Vec::new();
-    loop {
-        let next = work.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok((index, mut batch)) = next else {
-            return;
-        };
-        batch.scan(engine, &mut found);
-        if done.send((index, batch)).is_err() {
-            return;
-        }
-    }
-}
-
 /// The visitor that hands units to helpers and records their detections in order.
-struct ParallelUnits<'d> {
+struct ParallelUnits<'d, 'p> {
     engine: &'d Engine,
     detections: &'d mut ObjectDetections,
     member: Option<Arc<str>>,
     columns: Arc<Vec<Column>>,
     current: Batch,
-    sent: u64,
-    recorded: u64,
-    max_in_flight: u64,
-    work: Option<SyncSender<(u64, Batch)>>,
-    done: Receiver<(u64, Batch)>,
-    arrived: BTreeMap<u64, Batch>,
+    pipeline: &'p mut Pipeline<Batch>,
     spare: Vec<Batch>,
 }
 
-impl ParallelUnits<'_> {
+impl ParallelUnits<'_, '_> {
     fn dispatch(&mut self) {
         if self.current.units.is_empty() {
             return;
-        }
-        while self.sent - self.recorded >= self.max_in_flight {
-            if !self.receive() {
-                break;
-            }
         }
         let mut batch = self.spare.pop().unwrap_or_default();
         batch.clear();
         std::mem::swap(&mut batch, &mut self.current);
         batch.columns = self.columns.clone();
-        let sent = self
-            .work
-            .as_ref()
-            .is_some_and(|w| w.send((self.sent, batch)).is_ok());
-        if sent {
-            self.sent += 1;
-        }
-    }
-
-    /// Waits for one batch back and records every batch that is next in order; false when
-    /// no helper is left.
-    fn receive(&mut self) -> bool {
-        let Ok((index, batch)) = self.done.recv() else {
-            return false;
-        };
-        self.arrived.insert(index, batch);
-        while let Some(batch) = self.arrived.remove(&self.recorded) {
-            self.record(&batch);
-            self.recorded += 1;
-            self.spare.push(batch);
-        }
-        true
-    }
-
-    fn record(&mut self, batch: &Batch) {
-        for found in &batch.hits {
-            let member = self.member.clone();
-            let place = || match batch.units[found.unit].at {
-                At::Cell { row, column } => Place::Cell {
-                    row,
-                    column,
-                    column_name: batch
-                        .columns
-                        .get((column as usize).wrapping_sub(1))
-                        .map_or_else(|| Arc::from(""), |c| c.name.clone()),
-                },
-                At::Line { line, .. } => Place::Line {
-                    line,
-                    start_column: found.start_column,
-                },
-            };
-            self.detections.record(found.identifier, || Location {
-                member,
-                place: place(),
-            });
-        }
+        let (detections, member, spare) = (&mut *self.detections, &self.member, &mut self.spare);
+        self.pipeline.send(batch, &mut |batch| {
+            record(detections, member, &batch);
+            spare.push(batch);
+        });
     }
 
     /// Adds a unit to the current batch, sending the batch when it is full.
@@ -230,16 +158,38 @@ impl ParallelUnits<'_> {
     /// Sends what is left and records everything still in flight.
     fn finish(&mut self) {
         self.dispatch();
-        self.work = None;
-        while self.recorded < self.sent {
-            if !self.receive() {
-                break;
-            }
-        }
+        let (detections, member) = (&mut *self.detections, &self.member);
+        self.pipeline
+            .finish(&mut |batch| record(detections, member, &batch));
     }
 }
 
-impl CellVisitor for ParallelUnits<'_> {
+/// Records a scanned batch's detections, in scan order.
+fn record(detections: &mut ObjectDetections, member: &Option<Arc<str>>, batch: &Batch) {
+    for found in &batch.hits {
+        let member = member.clone();
+        let place = || match batch.units[found.unit].at {
+            At::Cell { row, column } => Place::Cell {
+                row,
+                column,
+                column_name: batch
+                    .columns
+                    .get((column as usize).wrapping_sub(1))
+                    .map_or_else(|| Arc::from(""), |c| c.name.clone()),
+            },
+            At::Line { line, .. } => Place::Line {
+                line,
+                start_column: found.start_column,
+            },
+        };
+        detections.record(found.identifier, || Location {
+            member,
+            place: place(),
+        });
+    }
+}
+
+impl CellVisitor for ParallelUnits<'_, '_> {
     fn header(&mut self, names: &[String]) {
         self.dispatch();
         self.columns = Arc::new(Column::from_header(self.engine, names));
@@ -250,7 +200,7 @@ impl CellVisitor for ParallelUnits<'_> {
     }
 }
 
-impl LineVisitor for ParallelUnits<'_> {
+impl LineVisitor for ParallelUnits<'_, '_> {
     fn line(&mut self, line: u64, first_column: u64, text: &[u8], skip_before: usize) {
         self.push(At::Line { line, first_column }, text, skip_before);
     }
@@ -292,35 +242,24 @@ fn in_parallel<T>(
     detections: &mut ObjectDetections,
     member: Option<Arc<str>>,
     helpers: usize,
-    read: impl FnOnce(&mut ParallelUnits<'_>) -> T,
+    read: impl FnOnce(&mut ParallelUnits<'_, '_>) -> T,
 ) -> T {
-    let helpers = helpers.max(1);
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Batch)>(helpers);
-    let (done_tx, done_rx) = mpsc::channel();
-    let work_rx = Mutex::new(work_rx);
-    std::thread::scope(|scope| {
-        for _ in 0..helpers {
-            let done = done_tx.clone();
-            let work = &work_rx;
-            scope.spawn(move || helper(engine, work, &done));
-        }
-        drop(done_tx);
-        let mut visitor = ParallelUnits {
-            engine,
-            detections,
-            member,
-            columns: Arc::new(Vec::new()),
-            current: Batch::default(),
-            sent: 0,
-            recorded: 0,
-            max_in_flight: 2 * helpers as u64,
-            work: Some(work_tx),
-            done: done_rx,
-            arrived: BTreeMap::new(),
-            spare: Vec::new(),
-        };
-        let out = read(&mut visitor);
-        visitor.finish();
-        out
-    })
+    with_helpers(
+        helpers,
+        |batch: &mut Batch, found: &mut Vec<Hit>| batch.scan(engine, found),
+        |pipeline| {
+            let mut visitor = ParallelUnits {
+                engine,
+                detections,
+                member,
+                columns: Arc::new(Vec::new()),
+                current: Batch::default(),
+                pipeline,
+                spare: Vec::new(),
+            };
+            let out = read(&mut visitor);
+            visitor.finish();
+            out
+        },
+    )
 }

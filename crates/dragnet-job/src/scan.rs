@@ -1,20 +1,22 @@
 //! Classifying one object's bytes: pick the reader (recursing into compressed files and
 //! archives), feed its units to the engine, tally, and say how complete the analysis was.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Seek};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dragnet_detect::{Engine, Hit, Location, ObjectDetections, Place, Qualification};
 use dragnet_formats::{
-    decompressed_name, detect_format, read_delimited, read_json, read_lines, CellVisitor,
-    ColumnarError, Format, JsonError, JsonPath, LineVisitor, RecordVisitor,
+    decompressed_name, detect_format, read_delimited, read_json, read_json_lines_at, read_lines,
+    CellVisitor, ColumnarError, Format, JsonError, JsonPath, JsonSummary, LineVisitor,
+    RecordVisitor,
 };
 use dragnet_model::ids::hex;
 use md5::{Digest, Md5};
 
 use crate::parallel::Column;
+use crate::parallel_records::{scan_json_lines_in_parallel, Split};
+use crate::record_paths::{PathQualifications, SensitiveKeys};
 
 /// What classifying one object produced.
 #[derive(Debug)]
@@ -309,7 +311,7 @@ struct Scan<'a> {
     archive_bytes_left: u64,
     /// The first problem that leaves the analysis incomplete (the result's reason).
     problem: Option<String>,
-    qualifications: HashMap<String, Arc<Qualification>>,
+    qualifications: PathQualifications,
     hits: Vec<Hit>,
     /// Values kept for a reveal, per identifier; `None` on every ordinary scan.
     samples: Option<Samples>,
@@ -410,7 +412,7 @@ fn scan_object(
         files_left: limits.archive_files,
         archive_bytes_left: limits.archive_bytes,
         problem: None,
-        qualifications: HashMap::new(),
+        qualifications: PathQualifications::default(),
         hits: Vec::new(),
         samples,
     };
@@ -554,12 +556,11 @@ impl Scan<'_> {
                 read.map(|_| ()).map_err(|e| Stop::Partial(io_reason(&e)))
             }
             Format::Json | Format::JsonLines => {
-                let mut visitor = RecordScan {
-                    scan: self,
-                    member: member.clone(),
-                    sensitive_keys: Vec::new(),
-                };
-                match read_json(&mut input, format == Format::JsonLines, &mut visitor) {
+                // Reveals keep values, which only the one-thread scan collects.
+                let split = format == Format::JsonLines
+                    && self.limits.unit_threads > 1
+                    && self.samples.is_none();
+                match self.records(&mut input, format == Format::JsonLines, split, &member) {
                     Ok(summary) => {
                         if summary.malformed {
                             self.note("MALFORMED_FILE");
@@ -599,6 +600,57 @@ impl Scan<'_> {
         outcome
             .map(|()| format)
             .map_err(|stop| (Some(format), stop))
+    }
+
+    /// Reads JSON (`lines = false`) or JSON Lines, on several threads when `split`.
+    fn records(
+        &mut self,
+        input: &mut dyn Read,
+        lines: bool,
+        split: bool,
+        member: &Option<Arc<str>>,
+    ) -> Result<JsonSummary, JsonError> {
+        let mut sensitive_keys = SensitiveKeys::default();
+        let mut before = JsonSummary::default();
+        let mut rest: Box<dyn Read + '_> = Box::new(&mut *input);
+        let mut first_line = 0;
+        if split {
+            match scan_json_lines_in_parallel(
+                self.engine,
+                &mut self.detections,
+                member.clone(),
+                &mut sensitive_keys,
+                self.limits.unit_threads,
+                &mut rest,
+            )? {
+                Split::Done(summary) => return Ok(summary),
+                Split::Rest {
+                    summary,
+                    first_line: line,
+                    head,
+                } => {
+                    before = summary;
+                    first_line = line;
+                    rest = Box::new(io::Cursor::new(head).chain(rest));
+                }
+            }
+        }
+        let mut visitor = RecordScan {
+            scan: self,
+            member: member.clone(),
+            sensitive_keys,
+        };
+        let after = if lines {
+            read_json_lines_at(rest, first_line, &mut visitor)?
+        } else {
+            read_json(rest, false, &mut visitor)?
+        };
+        Ok(JsonSummary {
+            records: before.records + after.records,
+            bytes: before.bytes + after.bytes,
+            malformed: before.malformed || after.malformed,
+            spans_lines: after.spans_lines,
+        })
     }
 
     fn member_name(parent: Option<&str>, name: &str) -> Arc<str> {
@@ -739,7 +791,7 @@ impl Scan<'_> {
         let mut visitor = RecordScan {
             scan: self,
             member,
-            sensitive_keys: Vec::new(),
+            sensitive_keys: SensitiveKeys::default(),
         };
         let result: Result<dragnet_formats::ColumnarSummary, ColumnarError> = match format {
             #[cfg(feature = "parquet")]
@@ -841,22 +893,10 @@ impl LineVisitor for LineScan<'_, '_> {
 struct RecordScan<'s, 'e> {
     scan: &'s mut Scan<'e>,
     member: Option<Arc<str>>,
-    /// Keys that hold sensitive data themselves: paths through them are not reported.
-    sensitive_keys: Vec<String>,
+    sensitive_keys: SensitiveKeys,
 }
 
 impl RecordScan<'_, '_> {
-    fn qualification(&mut self, path: &JsonPath) -> Arc<Qualification> {
-        // Every element name of the path is keyword context; decided once per field.
-        let shape = path.shape();
-        let engine = self.scan.engine;
-        self.scan
-            .qualifications
-            .entry(shape)
-            .or_insert_with(|| Arc::new(engine.qualify(&path.names().collect::<Vec<_>>())))
-            .clone()
-    }
-
     fn record_hits(&mut self, record: u64, json_path: Option<String>) {
         for hit in &self.scan.hits {
             let member = self.member.clone();
@@ -874,30 +914,20 @@ impl RecordScan<'_, '_> {
 
 impl RecordVisitor for RecordScan<'_, '_> {
     fn value(&mut self, record: u64, path: &JsonPath, value: &[u8], skip_before: usize) {
-        let q = self.qualification(path);
+        let q = self.scan.qualifications.get(self.scan.engine, path);
         self.scan.scan_unit(value, Some(&q), skip_before);
         if self.scan.hits.is_empty() {
             return;
         }
-        let json_path = if path
-            .names()
-            .any(|n| self.sensitive_keys.iter().any(|k| k == n))
-        {
-            None
-        } else {
-            Some(path.to_json_path())
-        };
+        let json_path = self.sensitive_keys.json_path(path);
         self.record_hits(record, json_path);
     }
 
     fn key(&mut self, record: u64, parent: &JsonPath, key: &str) {
-        let q = self.qualification(parent);
+        let q = self.scan.qualifications.get(self.scan.engine, parent);
         self.scan.scan_unit(key.as_bytes(), Some(&q), 0);
         if !self.scan.hits.is_empty() {
-            // Macie leaves out the jsonPath when an element name is itself sensitive.
-            if !self.sensitive_keys.iter().any(|k| k == key) && self.sensitive_keys.len() < 1024 {
-                self.sensitive_keys.push(key.to_string());
-            }
+            self.sensitive_keys.add(key);
             self.record_hits(record, None);
         }
     }

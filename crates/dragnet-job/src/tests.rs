@@ -1423,7 +1423,10 @@ fn cells_scanned_on_several_threads_give_the_one_thread_result() {
             i % 10_000
         ));
     }
-    same_result_on_one_and_more_threads("big.csv", &csv);
+    assert_eq!(
+        same_result_on_one_and_more_threads("big.csv", &csv).0,
+        "COMPLETE"
+    );
 }
 
 #[test]
@@ -1444,12 +1447,116 @@ fn lines_scanned_on_several_threads_give_the_one_thread_result() {
             ));
         }
     }
-    same_result_on_one_and_more_threads("app.log", &log);
+    assert_eq!(
+        same_result_on_one_and_more_threads("app.log", &log).0,
+        "COMPLETE"
+    );
+}
+
+/// About 3 MB of JSON Lines: detections in every piece and past the location cap, a key
+/// found sensitive in the first piece that hides the paths through it in a later one (with a
+/// visible path beside it), malformed lines, long strings read in windows, and `extra` lines
+/// inserted at line `at`.
+fn json_lines_with(at: u32, extra: &str) -> String {
+    let mut jsonl = String::from("{\"jane@example.com\": {\"plan\": \"gold\"}}\n");
+    for i in 0..30_000u32 {
+        if i == at {
+            jsonl.push_str(extra);
+        }
+        let line = match i {
+            20_000 => r#"{"jane@example.com": {"card": "4539 1488 0343 6467"}, "acct": {"card": "5500 0000 0000 0004"}}"#.to_string(),
+            _ if i % 9_999 == 0 => format!("{{\"note\": \"{} 536-22-1234\"}}", "x".repeat(300_000)),
+            _ if i % 5_000 == 0 => r#"{"broken" 1}"#.to_string(),
+            _ => format!(
+                r#"{{"id": {i}, "user": {{"email": "p{i}@example.org", "ssn": "536-22-{:04}"}}, "ip": "10.0.{}.{}", "tags": ["a", "café"]}}"#,
+                1000 + i % 9000,
+                i % 250,
+                i % 200 + 1
+            ),
+        };
+        jsonl.push_str(&line);
+        jsonl.push('\n');
+    }
+    jsonl
+}
+
+#[test]
+fn json_lines_scanned_on_several_threads_give_the_one_thread_result() {
+    let body = json_lines_with(u32::MAX, "");
+    assert_eq!(
+        same_result_on_one_and_more_threads("events.jsonl", &body),
+        ("PARTIAL", Some("MALFORMED_FILE".to_string()))
+    );
+    // The occurrences through the sensitive key have no path; the one beside them has.
+    let engine = engine();
+    let o = crate::scan::scan_reader_with(
+        &engine,
+        "events.jsonl",
+        body.as_bytes(),
+        None,
+        crate::scan::ScanLimits {
+            unit_threads: 2,
+            ..crate::scan::ScanLimits::default()
+        },
+    );
+    let judged = o
+        .detections
+        .unwrap()
+        .judge(&engine, dragnet_detect::RESULT_LOCATION_CAP);
+    let cards = serde_json::to_value(&judged.sensitive_data).unwrap();
+    let cards = cards.to_string();
+    assert!(
+        cards.contains(r#"{"jsonPath":null,"recordIndex":20001}"#),
+        "{cards}"
+    );
+    assert!(
+        cards.contains(r#"{"jsonPath":"$.acct.card","recordIndex":20001}"#),
+        "{cards}"
+    );
+}
+
+#[test]
+fn json_lines_with_records_over_several_lines_give_the_one_thread_result() {
+    // From the first record that goes past its line, the rest is read on one thread. This
+    // one is longer than a piece can be, so it is cut wherever the pieces fall.
+    let mut pretty = String::from("{\n");
+    for j in 0..700 {
+        pretty.push_str(&format!("  \"k{j}\": \"{}\",\n", "z".repeat(1000)));
+    }
+    pretty.push_str("  \"late\": {\n    \"ssn\": \"536-22-9999\"\n  }\n}\n");
+    assert!(pretty.len() > 2 * crate::parallel_records::PIECE_BYTES);
+    same_result_on_one_and_more_threads("pretty.jsonl", &json_lines_with(15_000, &pretty));
+    // So it is after a line too long to be a piece.
+    let long = format!(
+        "{{\"blob\": \"{} 536-22-8888\"}}\n",
+        "y".repeat(crate::parallel_records::MAX_PIECE_BYTES)
+    );
+    same_result_on_one_and_more_threads("long.jsonl", &json_lines_with(15_000, &long));
+}
+
+#[test]
+fn json_lines_nested_too_deep_are_skipped_on_several_threads_too() {
+    let deep = format!("{}\"x\"{}\n", "[".repeat(300), "]".repeat(300));
+    let body = json_lines_with(12_000, &deep);
+    for threads in [1, 2] {
+        let limits = crate::scan::ScanLimits {
+            unit_threads: threads,
+            ..crate::scan::ScanLimits::default()
+        };
+        let o =
+            crate::scan::scan_reader_with(&engine(), "deep.jsonl", body.as_bytes(), None, limits);
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            ("SKIPPED", Some("JSON_NESTING_LEVEL_OVER_LIMIT")),
+            "{threads} threads"
+        );
+    }
 }
 
 /// Scans `body` as object `key` with one, two and three threads for its units and checks that
-/// status, checksum, size and judged detections (counts and kept locations) are the same.
-fn same_result_on_one_and_more_threads(key: &str, body: &str) {
+/// status, reason, checksum, size and judged detections (counts and kept locations) are the
+/// same; returns the status and reason.
+fn same_result_on_one_and_more_threads(key: &str, body: &str) -> (&'static str, Option<String>) {
     use crate::scan::{scan_reader_with, ScanLimits};
     let engine = engine();
     let run = |threads: usize| {
@@ -1464,14 +1571,14 @@ fn same_result_on_one_and_more_threads(key: &str, body: &str) {
             .unwrap()
             .judge(&engine, dragnet_detect::RESULT_LOCATION_CAP);
         (
-            o.status,
+            (o.status, o.reason.clone()),
             o.md5.clone(),
             o.size_classified,
             format!("{judged:?}"),
         )
     };
     let one = run(1);
-    assert_eq!(one.0, "COMPLETE");
+    assert_ne!(one.0 .0, "SKIPPED");
     assert!(
         one.3.contains("USA_SOCIAL_SECURITY_NUMBER"),
         "{}",
@@ -1480,4 +1587,5 @@ fn same_result_on_one_and_more_threads(key: &str, body: &str) {
     for threads in [2, 3] {
         assert_eq!(run(threads), one, "{key}: {threads} threads");
     }
+    one.0
 }
