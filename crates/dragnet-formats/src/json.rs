@@ -18,71 +18,92 @@ const MAX_KEY: usize = 4 << 10;
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    /// An object member.
-    Key(String),
+enum Step {
+    /// An object member, whose name is `keys[start..end]`.
+    Key { start: usize, end: usize },
     /// An array element.
     Index(u64),
 }
 
 /// Where a value is in its record.
+///
+/// Paths change at every key of every record, so a path keeps its member names in one buffer
+/// and its shape up to date as steps come and go: following a record allocates nothing once
+/// the buffers have grown to its depth.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JsonPath {
-    segments: Vec<Segment>,
+    steps: Vec<(Step, usize)>,
+    /// The member names of the key steps, one after the other.
+    keys: String,
+    /// [`JsonPath::shape`], without its leading `$`; each step holds its length before it.
+    shape: String,
 }
 
 impl JsonPath {
     /// Appends a member name (readers of other record formats build paths with it).
     pub fn push_key(&mut self, key: &str) {
-        self.segments.push(Segment::Key(key.to_string()));
+        let start = self.keys.len();
+        self.keys.push_str(key);
+        let step = Step::Key {
+            start,
+            end: self.keys.len(),
+        };
+        self.steps.push((step, self.shape.len()));
+        push_key(&mut self.shape, key);
     }
 
     /// Appends an array index.
     pub fn push_index(&mut self, index: u64) {
-        self.segments.push(Segment::Index(index));
+        self.steps.push((Step::Index(index), self.shape.len()));
+        self.shape.push_str("[*]");
     }
 
     /// Removes the last step.
     pub fn pop(&mut self) {
-        self.segments.pop();
+        if let Some((step, shape_len)) = self.steps.pop() {
+            if let Step::Key { start, .. } = step {
+                self.keys.truncate(start);
+            }
+            self.shape.truncate(shape_len);
+        }
+    }
+
+    /// Removes every step.
+    fn clear(&mut self) {
+        self.steps.clear();
+        self.keys.clear();
+        self.shape.clear();
+    }
+
+    /// Sets the index of the last step, when it is an array element.
+    fn set_last_index(&mut self, index: u64) {
+        if let Some((Step::Index(i), _)) = self.steps.last_mut() {
+            *i = index;
+        }
     }
 
     /// Steps in the path.
     pub fn len(&self) -> usize {
-        self.segments.len()
+        self.steps.len()
     }
 
     /// True for the record itself (`$`).
     pub fn is_empty(&self) -> bool {
-        self.segments.is_empty()
+        self.steps.is_empty()
     }
 
     /// The object keys along the path (the keyword context of the value).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.segments.iter().filter_map(|s| match s {
-            Segment::Key(k) => Some(k.as_str()),
-            Segment::Index(_) => None,
+        self.steps.iter().filter_map(|(step, _)| match *step {
+            Step::Key { start, end } => Some(&self.keys[start..end]),
+            Step::Index(_) => None,
         })
     }
 
-    /// The path with array indices replaced by `[*]`: equal for every value of one field.
-    pub fn shape(&self) -> String {
-        let mut s = String::new();
-        self.write_shape(&mut s);
-        s
-    }
-
-    /// [`JsonPath::shape`] into `out` (cleared first), so a caller that looks the shape up for
-    /// every value reuses one buffer.
-    pub fn write_shape(&self, out: &mut String) {
-        out.clear();
-        out.push('$');
-        for seg in &self.segments {
-            match seg {
-                Segment::Key(k) => push_key(out, k),
-                Segment::Index(_) => out.push_str("[*]"),
-            }
-        }
+    /// The path with array indices replaced by `[*]`, without the leading `$`
+    /// (`.items[*].email`): equal for every value of one field.
+    pub fn shape(&self) -> &str {
+        &self.shape
     }
 
     /// The JSONPath, as Macie reports it: `$.customer.ssn`, `$.items[2].email`; element names
@@ -90,14 +111,21 @@ impl JsonPath {
     /// characters.
     pub fn to_json_path(&self) -> String {
         let mut s = String::from("$");
-        for seg in &self.segments {
-            match seg {
-                Segment::Key(k) => {
-                    let chars: Vec<char> = k.chars().collect();
-                    let k: String = chars[chars.len().saturating_sub(240)..].iter().collect();
-                    push_key(&mut s, &k)
+        for (step, _) in &self.steps {
+            match *step {
+                Step::Key { start, end } => {
+                    let k = &self.keys[start..end];
+                    let chars = k.chars().count();
+                    let cut = k
+                        .char_indices()
+                        .nth(chars.saturating_sub(240))
+                        .map_or(k.len(), |(i, _)| i);
+                    push_key(&mut s, &k[cut..])
                 }
-                Segment::Index(i) => s.push_str(&format!("[{i}]")),
+                Step::Index(i) => {
+                    use std::fmt::Write;
+                    let _ = write!(s, "[{i}]");
+                }
             }
         }
         let n = s.chars().count();
@@ -203,6 +231,21 @@ impl<R: Read> Bytes<R> {
         }
         Ok(None)
     }
+    /// Inside a string: copies the buffered bytes up to the next quote, backslash or newline
+    /// (at most what keeps `out` within [`WINDOW`]) into `out` in one go; false when the next
+    /// byte is one of those, or the input is at its end, and must be read on its own.
+    fn plain_run(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+        if !self.fill()? {
+            return Ok(false);
+        }
+        let available = &self.buf[self.pos..self.len];
+        let limit = available.len().min(WINDOW.saturating_sub(out.len()));
+        let run = memchr::memchr3(b'"', b'\\', b'\n', &available[..limit]).unwrap_or(limit);
+        out.extend_from_slice(&available[..run]);
+        self.pos += run;
+        Ok(run > 0)
+    }
+
     /// Skips to just after the next newline (recovery in JSON Lines).
     fn skip_line(&mut self) -> io::Result<()> {
         while let Some(c) = self.next()? {
@@ -267,7 +310,7 @@ fn read_records<R: Read, V: RecordVisitor>(
     while bytes.skip_ws()?.is_some() {
         let started_on = bytes.line;
         let record = if lines { started_on } else { 0 };
-        path.segments.clear();
+        path.clear();
         let parsed = parse_value(&mut bytes, record, &mut path, 0, visitor);
         summary.spans_lines |= bytes.line != started_on;
         match parsed {
@@ -351,7 +394,7 @@ fn parse_value<R: Read, V: RecordVisitor>(
     visitor: &mut V,
 ) -> Result<(), Failure> {
     let mut stack: Vec<Frame> = Vec::new();
-    let start_len = path.segments.len();
+    let start_len = path.len();
     let mut string = Vec::new();
     // What may come next: a value, or (in a container) its continuation.
     let mut want_value = true;
@@ -371,7 +414,7 @@ fn parse_value<R: Read, V: RecordVisitor>(
                             stack.pop();
                             want_value = false;
                         } else {
-                            read_key(bytes, record, path, visitor)?;
+                            read_key(bytes, record, path, visitor, &mut string)?;
                         }
                     } else {
                         stack.push(Frame::Array(0));
@@ -380,7 +423,7 @@ fn parse_value<R: Read, V: RecordVisitor>(
                             stack.pop();
                             want_value = false;
                         } else {
-                            path.segments.push(Segment::Index(0));
+                            path.push_index(0);
                         }
                     }
                     continue;
@@ -421,29 +464,27 @@ fn parse_value<R: Read, V: RecordVisitor>(
         } else {
             // After a value: end of the document, or `,`/`}`/`]` of the enclosing container.
             let Some(top) = stack.last_mut() else {
-                debug_assert_eq!(path.segments.len(), start_len);
+                debug_assert_eq!(path.len(), start_len);
                 return Ok(());
             };
             bytes.next()?;
             match (top, c) {
                 (Frame::Object, b',') => {
-                    path.segments.pop();
-                    read_key(bytes, record, path, visitor)?;
+                    path.pop();
+                    read_key(bytes, record, path, visitor, &mut string)?;
                     want_value = true;
                 }
                 (Frame::Object, b'}') => {
-                    path.segments.pop();
+                    path.pop();
                     stack.pop();
                 }
                 (Frame::Array(i), b',') => {
                     *i += 1;
-                    if let Some(Segment::Index(n)) = path.segments.last_mut() {
-                        *n = *i;
-                    }
+                    path.set_last_index(*i);
                     want_value = true;
                 }
                 (Frame::Array(_), b']') => {
-                    path.segments.pop();
+                    path.pop();
                     stack.pop();
                 }
                 _ => return Err(Failure::Syntax),
@@ -455,27 +496,27 @@ fn parse_value<R: Read, V: RecordVisitor>(
     }
 }
 
-/// Reads `"key":` and pushes the key onto the path.
+/// Reads `"key":` (into `buffer`) and pushes the key onto the path.
 fn read_key<R: Read, V: RecordVisitor>(
     bytes: &mut Bytes<R>,
     record: u64,
     path: &mut JsonPath,
     visitor: &mut V,
+    buffer: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     if bytes.skip_ws()? != Some(b'"') {
         return Err(Failure::Syntax);
     }
     bytes.next()?;
-    let mut key = Vec::new();
-    read_string::<R, V>(bytes, &mut key, None)?;
-    key.truncate(MAX_KEY);
-    let key = String::from_utf8_lossy(&key).into_owned();
+    read_string::<R, V>(bytes, buffer, None)?;
+    buffer.truncate(MAX_KEY);
+    let key = String::from_utf8_lossy(buffer);
     if bytes.skip_ws()? != Some(b':') {
         return Err(Failure::Syntax);
     }
     bytes.next()?;
     visitor.key(record, path, &key);
-    path.segments.push(Segment::Key(key));
+    path.push_key(&key);
     Ok(())
 }
 
@@ -512,35 +553,39 @@ fn read_string<R: Read, V: RecordVisitor>(
     out.clear();
     let mut carried = 0;
     loop {
-        let c = bytes.next()?.ok_or(Failure::Syntax)?;
-        match c {
-            b'"' => break,
-            b'\\' => match bytes.next()?.ok_or(Failure::Syntax)? {
-                b'"' => out.push(b'"'),
-                b'\\' => out.push(b'\\'),
-                b'/' => out.push(b'/'),
-                b'b' => out.push(8),
-                b'f' => out.push(12),
-                b'n' => out.push(b'\n'),
-                b'r' => out.push(b'\r'),
-                b't' => out.push(b'\t'),
-                b'u' => {
-                    let hi = hex4(bytes)?;
-                    let code = if (0xD800..0xDC00).contains(&hi) && bytes.peek()? == Some(b'\\') {
-                        bytes.next()?;
-                        if bytes.next()? != Some(b'u') {
-                            return Err(Failure::Syntax);
-                        }
-                        let lo = hex4(bytes)?;
-                        0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                    } else {
-                        hi
-                    };
-                    push_char(out, char::from_u32(code).unwrap_or('\u{FFFD}'));
-                }
-                _ => return Err(Failure::Syntax),
-            },
-            c => out.push(c),
+        // A run of plain bytes is copied at once; anything else is read on its own.
+        if !bytes.plain_run(out)? {
+            let c = bytes.next()?.ok_or(Failure::Syntax)?;
+            match c {
+                b'"' => break,
+                b'\\' => match bytes.next()?.ok_or(Failure::Syntax)? {
+                    b'"' => out.push(b'"'),
+                    b'\\' => out.push(b'\\'),
+                    b'/' => out.push(b'/'),
+                    b'b' => out.push(8),
+                    b'f' => out.push(12),
+                    b'n' => out.push(b'\n'),
+                    b'r' => out.push(b'\r'),
+                    b't' => out.push(b'\t'),
+                    b'u' => {
+                        let hi = hex4(bytes)?;
+                        let code = if (0xD800..0xDC00).contains(&hi) && bytes.peek()? == Some(b'\\')
+                        {
+                            bytes.next()?;
+                            if bytes.next()? != Some(b'u') {
+                                return Err(Failure::Syntax);
+                            }
+                            let lo = hex4(bytes)?;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
+                        } else {
+                            hi
+                        };
+                        push_char(out, char::from_u32(code).unwrap_or('\u{FFFD}'));
+                    }
+                    _ => return Err(Failure::Syntax),
+                },
+                c => out.push(c),
+            }
         }
         if out.len() >= WINDOW {
             match windows.as_mut() {
@@ -622,6 +667,94 @@ mod tests {
         assert_eq!(r.unwrap().records, 3);
         let got: Vec<(u64, &str)> = c.values.iter().map(|(i, _, v)| (*i, v.as_str())).collect();
         assert_eq!(got, vec![(0, "x"), (2, "y"), (3, "z")]);
+    }
+
+    #[test]
+    fn paths_follow_steps_as_they_come_and_go() {
+        let mut p = JsonPath::default();
+        p.push_key("orders");
+        p.push_index(0);
+        p.set_last_index(3);
+        p.push_key("we ird");
+        assert_eq!(p.to_json_path(), "$.orders[3]['we ird']");
+        assert_eq!(p.shape(), ".orders[*]['we ird']");
+        assert_eq!(p.names().collect::<Vec<_>>(), ["orders", "we ird"]);
+        p.pop();
+        p.pop();
+        p.push_key("email");
+        assert_eq!(p.to_json_path(), "$.orders.email");
+        assert_eq!(p.shape(), ".orders.email");
+        assert_eq!(p.names().collect::<Vec<_>>(), ["orders", "email"]);
+        p.clear();
+        assert!(p.is_empty());
+        assert_eq!((p.shape(), p.to_json_path().as_str()), ("", "$"));
+    }
+
+    #[test]
+    fn strings_read_in_runs_keep_their_windows_and_lines() {
+        // Plain runs longer than a read buffer and than a window, escapes at run edges, and a
+        // raw newline inside a string (counted as a line).
+        let long = "ab\\\"".repeat(WINDOW / 2);
+        let text = format!("{{\"k\": \"{long}\"}}\n{{\"raw\": \"x\ny\"}}\n[\"z\"]\n");
+        #[derive(Default)]
+        struct Windows(Vec<(u64, usize, usize)>);
+        impl RecordVisitor for Windows {
+            fn value(&mut self, record: u64, _: &JsonPath, v: &[u8], skip: usize) {
+                // (A windowed string is followed by an empty value, which scans to nothing.)
+                if !v.is_empty() {
+                    self.0.push((record, v.len(), skip));
+                }
+            }
+            fn key(&mut self, _: u64, _: &JsonPath, _: &str) {}
+        }
+        let mut w = Windows::default();
+        let summary = read_json(text.as_bytes(), true, &mut w).unwrap();
+        assert!(summary.spans_lines);
+        // The long value decodes to 1.5 windows (`ab\"` to 3 bytes): a full window, then the
+        // rest with the overlap carried.
+        assert_eq!(w.0[0], (0, WINDOW, 0));
+        assert_eq!(w.0[1], (0, WINDOW / 2 + OVERLAP, OVERLAP));
+        assert_eq!(w.0[2], (1, 3, 0));
+        assert_eq!(w.0[3], (3, 1, 0));
+    }
+
+    /// Hands out at most `step` bytes per read.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the input and however it arrives (one byte per read reads strings a byte
+        /// at a time), the same values, keys, records and flags come out.
+        #[test]
+        fn any_input_reads_the_same_in_any_reads(
+            data in proptest::collection::vec(proptest::sample::select(
+                b"{}[]\":,\\ \nabu0123456789-".to_vec()), 0..300),
+            step in 1usize..40,
+        ) {
+            let mut whole = Collect::default();
+            let expected = read_json(&data[..], true, &mut whole);
+            for step in [1, step] {
+                let mut pieces = Collect::default();
+                let got = read_json(Trickle { data: &data, step }, true, &mut pieces);
+                proptest::prop_assert_eq!(&pieces.values, &whole.values);
+                proptest::prop_assert_eq!(&pieces.keys, &whole.keys);
+                proptest::prop_assert_eq!(
+                    format!("{got:?}"),
+                    format!("{expected:?}")
+                );
+            }
+        }
     }
 
     #[test]
@@ -738,11 +871,10 @@ mod tests {
     #[test]
     fn long_paths_are_truncated_like_macie() {
         let mut p = JsonPath::default();
-        p.segments.push(Segment::Key("k".repeat(300)));
+        p.push_key(&"k".repeat(300));
         assert_eq!(p.to_json_path().chars().count(), 242);
         for i in 0..10 {
-            p.segments
-                .push(Segment::Key(format!("{i}{}", "y".repeat(40))));
+            p.push_key(&format!("{i}{}", "y".repeat(40)));
         }
         assert_eq!(p.to_json_path().chars().count(), 250);
     }

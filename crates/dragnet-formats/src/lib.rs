@@ -25,8 +25,7 @@ pub use detect::{
     Format, UnsupportedReason,
 };
 pub use json::{
-    read_json, read_json_lines_at, JsonError, JsonPath, JsonSummary, RecordVisitor, Segment,
-    MAX_DEPTH,
+    read_json, read_json_lines_at, JsonError, JsonPath, JsonSummary, RecordVisitor, MAX_DEPTH,
 };
 pub use text::{read_lines, LineVisitor, TextSummary};
 

@@ -19,21 +19,19 @@ const MAX_SENSITIVE_KEYS: usize = 1024;
 #[derive(Default)]
 pub(crate) struct PathQualifications {
     by_shape: HashMap<String, Arc<Qualification>>,
-    shape: String,
 }
 
 impl PathQualifications {
     /// The qualification of values at `path`.
     pub fn get(&mut self, engine: &Engine, path: &JsonPath) -> Arc<Qualification> {
-        path.write_shape(&mut self.shape);
-        if let Some(q) = self.by_shape.get(self.shape.as_str()) {
+        if let Some(q) = self.by_shape.get(path.shape()) {
             return q.clone();
         }
         if self.by_shape.len() >= MAX_REMEMBERED_SHAPES {
             self.by_shape.clear();
         }
         let q = Arc::new(engine.qualify(&path.names().collect::<Vec<_>>()));
-        self.by_shape.insert(self.shape.clone(), q.clone());
+        self.by_shape.insert(path.shape().to_string(), q.clone());
         q
     }
 }
