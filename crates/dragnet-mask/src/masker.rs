@@ -74,19 +74,20 @@ impl Masker {
         })
     }
 
-    fn qualification(&mut self, names: &[&str]) -> Qualification {
+    fn qualification<S: AsRef<str>>(&mut self, names: &[S]) -> Qualification {
         let key = &mut self.qualification_key;
         key.clear();
         for (i, name) in names.iter().enumerate() {
             if i > 0 {
                 key.push('\u{1f}');
             }
-            key.push_str(name);
+            key.push_str(name.as_ref());
         }
         if let Some(q) = self.qualifications.get(key.as_str()) {
             return q.clone();
         }
-        let q = self.engine.qualify(names);
+        let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+        let q = self.engine.qualify(&names);
         self.qualifications.insert(key.clone(), q.clone());
         q
     }
@@ -316,13 +317,8 @@ impl Masker {
         summary: &mut MaskSummary,
         found: &mut Vec<(String, Detection)>,
     ) -> io::Result<String> {
-        let mut rewriter = JsonRewriter {
-            src: text.as_bytes(),
-            pos: 0,
-            out: String::with_capacity(text.len()),
-            path: Vec::new(),
-            depth: 0,
-        };
+        let mut rewriter = JsonRewriter::new(text, Vec::new(), 0);
+        rewriter.out.reserve(text.len());
         rewriter
             .value(self, summary, found)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
@@ -424,14 +420,29 @@ fn encode_field(value: &str, quoted: bool, delimiter: char) -> String {
 }
 
 struct JsonRewriter<'a> {
+    text: &'a str,
     src: &'a [u8],
     pos: usize,
     out: String,
     path: Vec<String>,
+    /// Strings of keys popped from `path`, reused for the next keys.
+    spare: Vec<String>,
     depth: usize,
 }
 
-impl JsonRewriter<'_> {
+impl<'a> JsonRewriter<'a> {
+    fn new(text: &'a str, path: Vec<String>, depth: usize) -> Self {
+        JsonRewriter {
+            text,
+            src: text.as_bytes(),
+            pos: 0,
+            out: String::new(),
+            path,
+            spare: Vec::new(),
+            depth,
+        }
+    }
+
     fn ws(&mut self) {
         while self.pos < self.src.len()
             && matches!(self.src[self.pos], b' ' | b'\t' | b'\n' | b'\r')
@@ -452,8 +463,10 @@ impl JsonRewriter<'_> {
         }
     }
 
-    /// The raw string token at `pos` (quotes included) and its decoded value.
-    fn string(&mut self) -> Result<(String, String), String> {
+    /// The raw string token at `pos` (quotes included) and its decoded value. Most strings
+    /// have no escape and are their own value, without a copy; the others (and any with a raw
+    /// control character, which is invalid JSON) are decoded by serde_json.
+    fn string(&mut self) -> Result<(&'a str, Cow<'a, str>), String> {
         let start = self.pos;
         self.pos += 1;
         while self.pos < self.src.len() {
@@ -461,14 +474,32 @@ impl JsonRewriter<'_> {
                 b'\\' => self.pos += 2,
                 b'"' => {
                     self.pos += 1;
-                    let raw = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-                    let value: String = serde_json::from_str(&raw).map_err(|e| e.to_string())?;
-                    return Ok((raw, value));
+                    // Quotes are ASCII, so the token is whole characters of `text`.
+                    let raw = &self.text[start..self.pos];
+                    let body = &raw[1..raw.len() - 1];
+                    if !body.bytes().any(|b| b == b'\\' || b < 0x20) {
+                        return Ok((raw, Cow::Borrowed(body)));
+                    }
+                    let value: String = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+                    return Ok((raw, Cow::Owned(value)));
                 }
                 _ => self.pos += 1,
             }
         }
         Err("unterminated string".into())
+    }
+
+    fn push_key(&mut self, key: &str) {
+        let mut owned = self.spare.pop().unwrap_or_default();
+        owned.clear();
+        owned.push_str(key);
+        self.path.push(owned);
+    }
+
+    fn pop_key(&mut self) {
+        if let Some(key) = self.path.pop() {
+            self.spare.push(key);
+        }
     }
 
     fn json_path(&self) -> String {
@@ -506,11 +537,11 @@ impl JsonRewriter<'_> {
                             return Err(format!("expected a key at byte {}", self.pos));
                         }
                         let (raw, key) = self.string()?;
-                        self.out.push_str(&raw);
+                        self.out.push_str(raw);
                         self.expect(b':')?;
-                        self.path.push(key);
+                        self.push_key(&key);
                         self.value(masker, summary, found)?;
-                        self.path.pop();
+                        self.pop_key();
                         self.ws();
                         match self.src.get(self.pos) {
                             Some(b',') => {
@@ -561,13 +592,7 @@ impl JsonRewriter<'_> {
                 let nested = (trimmed.starts_with('{') && trimmed.ends_with('}'))
                     || (trimmed.starts_with('[') && trimmed.ends_with(']'));
                 let inner = if nested {
-                    let mut inner_rw = JsonRewriter {
-                        src: value.as_bytes(),
-                        pos: 0,
-                        out: String::new(),
-                        path: self.path.clone(),
-                        depth: self.depth,
-                    };
+                    let mut inner_rw = JsonRewriter::new(&value, self.path.clone(), self.depth);
                     let mut inner_found = Vec::new();
                     let ok = inner_rw.value(masker, summary, &mut inner_found).is_ok() && {
                         inner_rw.ws();
@@ -585,13 +610,12 @@ impl JsonRewriter<'_> {
                     Some(masked) if masked != value => self
                         .out
                         .push_str(&serde_json::to_string(&masked).expect("a string serializes")),
-                    Some(_) => self.out.push_str(&raw),
+                    Some(_) => self.out.push_str(raw),
                     None => {
-                        let names: Vec<&str> = self.path.iter().map(String::as_str).collect();
-                        let q = masker.qualification(&names);
+                        let q = masker.qualification(&self.path);
                         let (masked, hits) = masker.mask_value(&value, &q, summary);
                         if hits.is_empty() {
-                            self.out.push_str(&raw);
+                            self.out.push_str(raw);
                         } else {
                             self.out.push_str(
                                 &serde_json::to_string(&masked).expect("a string serializes"),
@@ -611,12 +635,12 @@ impl JsonRewriter<'_> {
                 {
                     self.pos += 1;
                 }
-                let number = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-                let names: Vec<&str> = self.path.iter().map(String::as_str).collect();
-                let q = masker.qualification(&names);
-                let (masked, hits) = masker.mask_value(&number, &q, summary);
+                // Digits and signs are ASCII, so the number is whole characters of `text`.
+                let number = &self.text[start..self.pos];
+                let q = masker.qualification(&self.path);
+                let (masked, hits) = masker.mask_value(number, &q, summary);
                 if hits.is_empty() {
-                    self.out.push_str(&number);
+                    self.out.push_str(number);
                 } else {
                     // A masked number is no longer a number: it becomes a string.
                     self.out

@@ -184,3 +184,28 @@ fn malformed_json_lines_are_masked_as_text() {
         "{\"ok\": \"****@example.com\"}\nnot json ****@example.com\n"
     );
 }
+
+#[test]
+fn json_strings_with_and_without_escapes_keep_their_text() {
+    // Unmasked strings come out byte for byte (escapes kept as written); an escaped value is
+    // decoded before it is scanned; keys with escapes still qualify their values.
+    let input = concat!(
+        r#"{"plain": "hello", "esc": "tab\there \u00e9", "m\u0061il": "jane\u002edoe@example.com", "n": 42}"#,
+        "\n",
+        "{\"raw\": \"a\u{1}b jane@example.com\"}\n",
+    );
+    let (out, audit) = mask(MaskPolicy::defaults(), MaskFormat::JsonLines, input);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            r#"{"plain": "hello", "esc": "tab\there \u00e9", "m\u0061il": "********@example.com", "n": 42}"#
+        )
+    );
+    // A raw control character is invalid JSON: the line is masked as text, as before.
+    assert_eq!(
+        lines.next(),
+        Some("{\"raw\": \"a\u{1}b ****@example.com\"}")
+    );
+    assert_eq!(audit.len(), 2, "{audit:?}");
+}
