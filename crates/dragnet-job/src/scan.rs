@@ -825,13 +825,12 @@ impl Scan<'_> {
         skip_before: usize,
     ) {
         self.hits.clear();
-        let none = Qualification::default();
-        self.engine.scan(
-            text,
-            qualification.unwrap_or(&none),
-            skip_before,
-            &mut self.hits,
-        );
+        match qualification {
+            Some(q) => self.engine.scan(text, q, skip_before, &mut self.hits),
+            None => self
+                .engine
+                .scan(text, &Qualification::default(), skip_before, &mut self.hits),
+        }
         if let Some(samples) = &mut self.samples {
             for hit in &self.hits {
                 samples.keep(hit.identifier, &text[hit.start..hit.end]);
