@@ -497,6 +497,8 @@ fn process(object: &PlannedObject, ctx: &RunContext<'_>) -> Result<(), RunError>
             Ok(body) => {
                 let limits = ScanLimits {
                     unit_threads,
+                    // The listing's ETag, when the store gives one, is what findings report.
+                    checksum: object.meta.etag.is_none(),
                     ..ScanLimits::default()
                 };
                 scan_reader_with(engine, key, body, None, limits)

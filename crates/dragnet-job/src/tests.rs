@@ -981,6 +981,77 @@ mod formats {
         assert_eq!(o.status, "PARTIAL");
         assert_eq!(o.md5.as_deref(), Some(md5(&bomb).as_str()));
     }
+
+    #[test]
+    fn without_a_checksum_the_result_is_the_same_and_reading_stops_with_the_readers() {
+        // S3's listing carries the ETag: no hash, and nothing read that no reader wants.
+        let engine = engine();
+        let no_checksum = ScanLimits {
+            checksum: false,
+            ..ScanLimits::default()
+        };
+        let small = b"name,ssn\nJane Doe,536-22-1234\n".to_vec();
+        let large: Vec<u8> = (0..40_000u32)
+            .flat_map(|i| format!("p{i},536-22-{:04}\n", 1000 + i % 9000).into_bytes())
+            .collect();
+        assert!(
+            large.len() > 512 << 10,
+            "several chunks, read on the second thread"
+        );
+        for body in [&small, &large] {
+            let hashed = scan_reader(&engine, "t.csv", &body[..], None);
+            let plain = scan_reader_with(&engine, "t.csv", &body[..], None, no_checksum);
+            assert!(hashed.md5.is_some());
+            assert_eq!(plain.md5, None);
+            assert_eq!(
+                (plain.status, plain.size_classified),
+                (hashed.status, hashed.size_classified)
+            );
+            let judge = |o: &ObjectOutcome| {
+                let judged = o.detections.as_ref().unwrap().judge(&engine, 100);
+                format!("{judged:?}")
+            };
+            assert_eq!(judge(&plain), judge(&hashed));
+        }
+        // JSON nested too deep stops its reader at the start of a large object.
+        let mut deep = format!("{}\"x\"{}", "[".repeat(300), "]".repeat(300)).into_bytes();
+        deep.extend(std::iter::repeat_n(b' ', 4 << 20));
+        let read = |limits: ScanLimits| {
+            let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let body = Counting {
+                data: &deep,
+                read: counter.clone(),
+            };
+            let o = scan_reader_with(&engine, "deep.json", body, None, limits);
+            (o, counter.load(std::sync::atomic::Ordering::SeqCst))
+        };
+        let (hashed, hashed_read) = read(ScanLimits::default());
+        let (plain, plain_read) = read(no_checksum);
+        assert_eq!((plain.status, hashed.status), ("SKIPPED", "SKIPPED"));
+        assert_eq!(hashed.md5.as_deref(), Some(md5_hex(&deep).as_str()));
+        assert!(plain.md5.is_none());
+        assert_eq!(hashed_read, deep.len());
+        assert!(plain_read < deep.len() / 2, "read {plain_read} bytes");
+    }
+
+    /// A body that counts the bytes read from it.
+    struct Counting<'a> {
+        data: &'a [u8],
+        read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.data.read(buf)?;
+            self.read.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+            Ok(n)
+        }
+    }
+
+    fn md5_hex(b: &[u8]) -> String {
+        use md5::Digest;
+        dragnet_model::ids::hex(&md5::Md5::digest(b))
+    }
 }
 
 mod stored_jobs {
