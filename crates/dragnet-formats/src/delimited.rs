@@ -248,6 +248,7 @@ pub(crate) fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trickle::Trickle;
 
     #[derive(Default)]
     struct Collect {
@@ -313,21 +314,6 @@ mod tests {
             WINDOW * 2 + 10,
             "every byte handed over exactly once beyond the overlap"
         );
-    }
-
-    /// A reader that hands out at most `step` bytes per read, so lines cross read buffers.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
     }
 
     fn read_both(data: &[u8], step: usize) -> [(Collect, DelimitedSummary); 2] {

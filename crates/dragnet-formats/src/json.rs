@@ -612,6 +612,7 @@ fn read_string<R: Read, V: RecordVisitor>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trickle::Trickle;
 
     #[derive(Default)]
     struct Collect {
@@ -716,21 +717,6 @@ mod tests {
         assert_eq!(w.0[1], (0, WINDOW / 2 + OVERLAP, OVERLAP));
         assert_eq!(w.0[2], (1, 3, 0));
         assert_eq!(w.0[3], (3, 1, 0));
-    }
-
-    /// Hands out at most `step` bytes per read.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
     }
 
     proptest::proptest! {

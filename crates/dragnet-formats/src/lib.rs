@@ -13,6 +13,8 @@ mod delimited;
 mod detect;
 mod json;
 mod text;
+#[cfg(test)]
+mod trickle;
 
 #[cfg(feature = "avro")]
 pub use columnar::read_avro;
