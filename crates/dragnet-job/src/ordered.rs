@@ -6,20 +6,28 @@
 //! which bounds memory to a few jobs whatever the object's size.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Mutex;
+use std::time::Duration;
+
+/// How often a thread waiting for a job checks whether a helper failed.
+const FAILURE_CHECK: Duration = Duration::from_millis(50);
 
 /// Jobs in flight: sends them to the helpers and hands them back in the order they were sent.
-pub(crate) struct Pipeline<J> {
+pub(crate) struct Pipeline<'f, J> {
     work: Option<SyncSender<(u64, J)>>,
     done: Receiver<(u64, J)>,
+    /// Set by a helper whose job panicked: that job never comes back.
+    failed: &'f AtomicBool,
     arrived: BTreeMap<u64, J>,
     sent: u64,
     returned: u64,
     max_in_flight: u64,
 }
 
-impl<J> Pipeline<J> {
+impl<J> Pipeline<'_, J> {
     /// Sends `job` to a helper, first waiting (and handing finished jobs to `ready`, in order)
     /// while as many jobs as allowed are in flight.
     pub fn send(&mut self, job: J, ready: &mut impl FnMut(J)) {
@@ -49,9 +57,20 @@ impl<J> Pipeline<J> {
 
     /// Waits for one job back and hands over every job that is next in order; false when no
     /// helper is left.
+    ///
+    /// # Panics
+    /// When a helper's job panicked, as the same work would have on this thread (waiting for
+    /// the lost job would hang forever).
     fn receive(&mut self, ready: &mut impl FnMut(J)) -> bool {
-        let Ok((index, job)) = self.done.recv() else {
-            return false;
+        let (index, job) = loop {
+            match self.done.recv_timeout(FAILURE_CHECK) {
+                Ok(next) => break next,
+                Err(RecvTimeoutError::Disconnected) => return false,
+                Err(RecvTimeoutError::Timeout) if self.failed.load(Ordering::SeqCst) => {
+                    panic!("a helper thread panicked on its part of the object")
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
         };
         self.arrived.insert(index, job);
         while let Some(job) = self.arrived.remove(&self.returned) {
@@ -70,17 +89,19 @@ impl<J> Pipeline<J> {
 pub(crate) fn with_helpers<J: Send, S: Default, T>(
     helpers: usize,
     process: impl Fn(&mut J, &mut S) + Sync,
-    body: impl FnOnce(&mut Pipeline<J>) -> T,
+    body: impl FnOnce(&mut Pipeline<'_, J>) -> T,
 ) -> T {
     let helpers = helpers.max(1);
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, J)>(helpers);
     let (done_tx, done_rx) = mpsc::channel();
     let work_rx = Mutex::new(work_rx);
+    let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..helpers {
             let done = done_tx.clone();
             let work = &work_rx;
             let process = &process;
+            let failed = &failed;
             scope.spawn(move || {
                 let mut state = S::default();
                 loop {
@@ -88,7 +109,11 @@ pub(crate) fn with_helpers<J: Send, S: Default, T>(
                     let Ok((index, mut job)) = next else {
                         return;
                     };
-                    process(&mut job, &mut state);
+                    // The job is dropped: the state it was left in is unknown.
+                    if catch_unwind(AssertUnwindSafe(|| process(&mut job, &mut state))).is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                        return;
+                    }
                     if done.send((index, job)).is_err() {
                         return;
                     }
@@ -99,6 +124,7 @@ pub(crate) fn with_helpers<J: Send, S: Default, T>(
         let mut pipeline = Pipeline {
             work: Some(work_tx),
             done: done_rx,
+            failed: &failed,
             arrived: BTreeMap::new(),
             sent: 0,
             returned: 0,
@@ -135,5 +161,29 @@ mod tests {
         );
         let expected: Vec<(u64, u64)> = (0..100).map(|i| (i, i * i)).collect();
         assert_eq!(back, expected);
+    }
+
+    #[test]
+    fn a_job_that_panics_panics_the_caller_instead_of_hanging_it() {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = catch_unwind(|| {
+                with_helpers(
+                    2,
+                    |job: &mut u64, _: &mut ()| assert_ne!(*job, 5, "job 5 fails"),
+                    |pipeline| {
+                        for i in 0..50 {
+                            pipeline.send(i, &mut |_| {});
+                        }
+                        pipeline.finish(&mut |_| {});
+                    },
+                )
+            });
+            let _ = tx.send(outcome.is_err());
+        });
+        let panicked = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the caller hung waiting for the lost job");
+        assert!(panicked);
     }
 }

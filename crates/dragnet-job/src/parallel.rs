@@ -114,17 +114,17 @@ impl Batch {
 }
 
 /// The visitor that hands units to helpers and records their detections in order.
-struct ParallelUnits<'d, 'p> {
+struct ParallelUnits<'d, 'p, 'f> {
     engine: &'d Engine,
     detections: &'d mut ObjectDetections,
     member: Option<Arc<str>>,
     columns: Arc<Vec<Column>>,
     current: Batch,
-    pipeline: &'p mut Pipeline<Batch>,
+    pipeline: &'p mut Pipeline<'f, Batch>,
     spare: Vec<Batch>,
 }
 
-impl ParallelUnits<'_, '_> {
+impl ParallelUnits<'_, '_, '_> {
     fn dispatch(&mut self) {
         if self.current.units.is_empty() {
             return;
@@ -189,7 +189,7 @@ fn record(detections: &mut ObjectDetections, member: &Option<Arc<str>>, batch: &
     }
 }
 
-impl CellVisitor for ParallelUnits<'_, '_> {
+impl CellVisitor for ParallelUnits<'_, '_, '_> {
     fn header(&mut self, names: &[String]) {
         self.dispatch();
         self.columns = Arc::new(Column::from_header(self.engine, names));
@@ -200,7 +200,7 @@ impl CellVisitor for ParallelUnits<'_, '_> {
     }
 }
 
-impl LineVisitor for ParallelUnits<'_, '_> {
+impl LineVisitor for ParallelUnits<'_, '_, '_> {
     fn line(&mut self, line: u64, first_column: u64, text: &[u8], skip_before: usize) {
         self.push(At::Line { line, first_column }, text, skip_before);
     }
@@ -242,7 +242,7 @@ fn in_parallel<T>(
     detections: &mut ObjectDetections,
     member: Option<Arc<str>>,
     helpers: usize,
-    read: impl FnOnce(&mut ParallelUnits<'_, '_>) -> T,
+    read: impl FnOnce(&mut ParallelUnits<'_, '_, '_>) -> T,
 ) -> T {
     with_helpers(
         helpers,
