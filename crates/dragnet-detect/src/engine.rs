@@ -650,34 +650,34 @@ impl Engine {
                 );
             }
         }
-        // 3. Keyword-gated identifiers, only when one of their keywords is in the unit.
+        // 3. Keyword-gated identifiers, only when one of their keywords is in the unit: the
+        // keywords found are grouped by identifier, so the cost follows the keywords in the
+        // unit, not the number of gated identifiers (hundreds with custom ones).
         if !plan.gated.is_empty() {
             self.keyword_ends(text, &mut scratch.keyword_ends);
-            if !scratch.keyword_ends.is_empty() {
-                for &ii in &plan.gated {
-                    scratch.ends.clear();
-                    scratch.ends.extend(
-                        scratch
-                            .keyword_ends
-                            .iter()
-                            .filter(|(o, _)| *o == ii)
-                            .map(|(_, e)| *e),
-                    );
-                    if scratch.ends.is_empty() {
-                        continue;
-                    }
-                    for (pi, p) in inner.identifiers[ii].patterns.iter().enumerate() {
-                        if p.kind == PatternKind::NeedsKeyword {
-                            self.find_all(
-                                ii,
-                                pi,
-                                text,
-                                skip_before,
-                                Some(&scratch.ends),
-                                out,
-                                first_new,
-                            );
-                        }
+            scratch.keyword_ends.sort_unstable();
+            let mut rest = &scratch.keyword_ends[..];
+            while let Some(&(ii, _)) = rest.first() {
+                let same = rest.iter().take_while(|(o, _)| *o == ii).count();
+                let (group, tail) = rest.split_at(same);
+                rest = tail;
+                // `gated` is in identifier order.
+                if plan.gated.binary_search(&ii).is_err() {
+                    continue;
+                }
+                scratch.ends.clear();
+                scratch.ends.extend(group.iter().map(|(_, e)| *e));
+                for (pi, p) in inner.identifiers[ii].patterns.iter().enumerate() {
+                    if p.kind == PatternKind::NeedsKeyword {
+                        self.find_all(
+                            ii,
+                            pi,
+                            text,
+                            skip_before,
+                            Some(&scratch.ends),
+                            out,
+                            first_new,
+                        );
                     }
                 }
             }
