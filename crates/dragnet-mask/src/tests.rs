@@ -8,31 +8,18 @@ use crate::*;
 /// built then) the output and counts are the same.
 fn mask(policy: MaskPolicy, format: MaskFormat, input: &str) -> (String, Vec<Value>) {
     let mut masker = Masker::new(policy, &[], b"test-key".to_vec()).unwrap();
-    let mut out = Vec::new();
+    let mut run = |audit: Option<&mut dyn std::io::Write>| {
+        let mut out = Vec::new();
+        let summary = masker
+            .mask_stream(format, "test", input.as_bytes(), &mut out, audit, false)
+            .unwrap();
+        (out, summary.masked)
+    };
     let mut audit = Vec::new();
-    let summary = masker
-        .mask_stream(
-            format,
-            "test",
-            input.as_bytes(),
-            &mut out,
-            Some(&mut audit),
-            false,
-        )
-        .unwrap();
-    let mut unaudited = Vec::new();
-    let unaudited_summary = masker
-        .mask_stream(
-            format,
-            "test",
-            input.as_bytes(),
-            &mut unaudited,
-            None,
-            false,
-        )
-        .unwrap();
+    let (out, masked) = run(Some(&mut audit));
+    let (unaudited, unaudited_masked) = run(None);
     assert_eq!(out, unaudited);
-    assert_eq!(summary.masked, unaudited_summary.masked);
+    assert_eq!(masked, unaudited_masked);
     let audit = String::from_utf8(audit)
         .unwrap()
         .lines()
